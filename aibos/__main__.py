@@ -1,0 +1,3 @@
+from aibos.cli import main
+
+main()

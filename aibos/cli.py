@@ -1,0 +1,148 @@
+"""The `aibos` command: serve, migrate, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from pydantic import ValidationError
+
+from aibos.platform.settings import Settings
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    """Settings, or a clear message naming what is wrong and exit status 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            field = "".join(str(part) for part in problem["loc"]).upper()
+            name = f"AIBOS_{field}: " if field else ""
+            click.echo(f"Configuration error: {name}{problem['msg']}", err=True)
+        sys.exit(2)
+
+
+def _with_engine(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    from aibos.platform.db import create_engine
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@click.group()
+def main() -> None:
+    """AIBOS API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="AIBOS_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="AIBOS_PORT")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="AIBOS_FORWARDED_ALLOW_IPS",
+    help="Proxies trusted for X-Forwarded-*.",
+)
+def serve(host: str, port: int, workers: int, reload: bool, forwarded_allow_ips: str) -> None:
+    """Run the API server."""
+    import uvicorn
+
+    settings = load_settings()
+    if workers > 1 and settings.redis_url is None:
+        raise click.UsageError(
+            "--workers above 1 needs AIBOS_REDIS_URL: processes share state there"
+        )
+    if settings.should_migrate_on_start:
+        _upgrade(settings)
+        os.environ["AIBOS_MIGRATE_ON_START"] = "false"  # done once here, not in every worker
+    metrics_dir = _share_metrics_between_workers() if workers > 1 else None
+    try:
+        uvicorn.run(
+            "aibos.platform.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            loop="uvloop",
+            http="httptools",
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+            access_log=False,
+            log_config=None,
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _share_metrics_between_workers() -> str | None:
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return None
+    directory = tempfile.mkdtemp(prefix="aibos-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
+
+
+def _upgrade(settings: Settings) -> None:
+    from aibos.platform.migrations import upgrade_to_head
+
+    _with_engine(settings, upgrade_to_head)
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def migrate(context: click.Context) -> None:
+    """Upgrade the database to the latest revision (the default), or show where it stands."""
+    if context.invoked_subcommand is None:
+        _upgrade(load_settings())
+        click.echo("Database is at the migration head.")
+
+
+@migrate.command()
+def current() -> None:
+    """Show the database's revision and the code's head; exit 1 when they differ."""
+    from aibos.platform.migrations import current_revision, head_revision
+
+    revision = _with_engine(load_settings(), current_revision)
+    head = head_revision()
+    click.echo(f"current: {revision or '(empty database)'}\nhead:    {head}")
+    sys.exit(0 if revision == head else 1)
+
+
+@main.command()
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+def openapi(output: Path | None) -> None:
+    """Print the OpenAPI document."""
+    from aibos.platform.app import create_app
+
+    document = json.dumps(create_app(load_settings()).openapi(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        click.echo(document, nl=False)
+    else:
+        output.write_text(document)

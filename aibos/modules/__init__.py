@@ -1,0 +1,1 @@
+"""Self-contained domain modules, each owned by one team."""

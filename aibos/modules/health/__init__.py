@@ -1,0 +1,1 @@
+"""Health: liveness and readiness of the service and its dependencies."""

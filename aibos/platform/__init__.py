@@ -1,0 +1,1 @@
+"""Shared, thin infrastructure: settings, database, errors, logging, security contract."""

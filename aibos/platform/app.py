@@ -1,0 +1,90 @@
+"""create_app(): the container, every module's router, middleware and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import structlog
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from aibos import __version__
+from aibos.modules.health.router import router as health_router
+from aibos.platform.container import Container
+from aibos.platform.errors import install_error_handlers, problem_responses
+from aibos.platform.logging import configure_logging
+from aibos.platform.metrics import forget_this_process, instrument_pool, metrics_endpoint
+from aibos.platform.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    TrustedHostMiddleware,
+)
+from aibos.platform.migrations import upgrade_to_head
+from aibos.platform.openapi import build_openapi
+from aibos.platform.routing import API_PREFIX, index_module_containers
+from aibos.platform.settings import Settings
+
+logger = structlog.get_logger("aibos")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    container: Container = app.state.container
+    settings: Settings = container.settings()
+    engine = container.engine()
+    if settings.should_migrate_on_start:
+        await upgrade_to_head(engine)
+    logger.info("started", environment=settings.env, database=engine.dialect.name)
+    try:
+        yield
+    finally:
+        await container.cache().close()
+        await engine.dispose()
+        forget_this_process()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+    container = Container(settings=settings)
+    instrument_pool(container.engine())
+    docs = settings.should_serve_docs
+    app = FastAPI(
+        title="AIBOS API",
+        version=__version__,
+        description="Double-entry accounting and MFRS compliance.",
+        lifespan=_lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        responses=problem_responses(),
+    )
+    app.state.container = container
+    app.state.module_containers = index_module_containers(container)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    if settings.metrics_enabled:
+        app.get("/metrics", include_in_schema=False)(metrics_endpoint)
+    _add_middleware(app, settings)
+    app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    # Added innermost first: the request context wraps everything, so even a refusal is logged.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    if "*" not in settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(SecurityHeadersMiddleware, api_prefix=API_PREFIX)
+    app.add_middleware(RequestContextMiddleware)

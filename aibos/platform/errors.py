@@ -1,0 +1,205 @@
+"""The one error envelope: RFC 9457 problem details with a stable error code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import Scope
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = structlog.get_logger("aibos.errors")
+
+
+class DomainError(Exception):
+    """A broken business rule; subclasses set the error code and pick a category below."""
+
+    error_code = "DOMAIN_ERROR"
+    title = "The request breaks a business rule"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class InvalidInput(DomainError):
+    error_code = "INVALID_INPUT"
+    title = "The request is not acceptable"
+
+
+class NotAuthenticated(DomainError):
+    error_code = "NOT_AUTHENTICATED"
+    title = "Authentication is required"
+
+
+class PermissionDenied(DomainError):
+    error_code = "PERMISSION_DENIED"
+    title = "You may not do this"
+
+
+class NotFound(DomainError):
+    error_code = "NOT_FOUND"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    error_code = "CONFLICT"
+    title = "The request conflicts with the current state"
+
+
+class RateLimited(DomainError):
+    error_code = "RATE_LIMITED"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    error_code = "SERVICE_UNAVAILABLE"
+    title = "The service is briefly unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+_CATEGORY_STATUS: list[tuple[type[DomainError], int]] = [
+    (InvalidInput, 422),
+    (NotAuthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RateLimited, 429),
+    (Unavailable, 503),
+]
+
+_FRAMEWORK_CODES = {
+    400: "BAD_REQUEST",
+    413: "REQUEST_TOO_LARGE",
+    422: "VALIDATION_FAILED",
+    500: "INTERNAL_ERROR",
+}
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    error_code: str
+    request_id: str | None = None
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError]
+
+
+def error_code_for(status: int) -> str:
+    return _FRAMEWORK_CODES.get(status) or HTTPStatus(status).phrase.upper().replace(" ", "_")
+
+
+def problem_response(
+    scope: Scope,
+    *,
+    status: int,
+    detail: str,
+    error_code: str | None = None,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    code = error_code or error_code_for(status)
+    body = {
+        "type": f"urn:aibos:problem:{code.lower().replace('_', '-')}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+        "error_code": code,
+        "request_id": scope.get("state", {}).get("request_id"),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def status_for(error: DomainError) -> int:
+    return next((status for kind, status in _CATEGORY_STATUS if isinstance(error, kind)), 400)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {}
+    if isinstance(exc, RateLimited | Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem_response(
+        request.scope,
+        status=status_for(exc),
+        detail=exc.detail,
+        error_code=exc.error_code,
+        title=exc.title,
+        headers=headers,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        request.scope, status=exc.status_code, detail=detail, headers=exc.headers
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(part) for part in error["loc"]),
+            "message": error["msg"],
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+    return problem_response(
+        request.scope,
+        status=422,
+        detail="The request has invalid fields; see errors.",
+        errors=errors,
+    )
+
+
+def internal_error_response(scope: Scope) -> JSONResponse:
+    return problem_response(scope, status=500, detail="An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+def problem_responses() -> dict[int | str, dict[str, Any]]:
+    """Error responses every route may give, for the OpenAPI document."""
+    return {
+        "4XX": {"model": Problem, "description": "The request was refused"},
+        422: {"model": ValidationProblem, "description": "A field is invalid"},
+        500: {"model": Problem, "description": "An unexpected error"},
+    }

@@ -1,0 +1,35 @@
+"""The OpenAPI document, with error responses under application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from aibos.platform.errors import PROBLEM_MEDIA_TYPE
+
+_PROBLEM_SCHEMAS = ("#/components/schemas/Problem", "#/components/schemas/ValidationProblem")
+
+
+def _serve_problems_as_problem_json(operation: dict[str, Any]) -> None:
+    for response in operation.get("responses", {}).values():
+        content = response.get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        if schema.get("$ref") in _PROBLEM_SCHEMAS:
+            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in document.get("paths", {}).values():
+            for operation in path.values():
+                _serve_problems_as_problem_json(operation)
+        app.openapi_schema = document
+    return app.openapi_schema

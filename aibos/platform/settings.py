@@ -1,0 +1,87 @@
+"""Settings read from AIBOS_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
+MIN_SECRET_KEY_LENGTH = 32
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AIBOS_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+
+    database_url: str = "sqlite+aiosqlite:///./aibos.db"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
+    db_pool_pre_ping: bool = True
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+
+    redis_url: str | None = None
+    redis_timeout_seconds: float = Field(default=1.0, gt=0)
+    cache_namespace: str = "aibos"
+
+    migrate_on_start: bool | None = None
+    docs_enabled: bool | None = None
+    metrics_enabled: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] | None = None
+
+    cors_origins: CommaList = []
+    trusted_hosts: CommaList = ["*"]
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1)
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("cors_origins", "trusted_hosts", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        if not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError("AIBOS_DATABASE_URL must be a postgresql+asyncpg:// URL in production")
+        if not self.redis_url:
+            raise ValueError("AIBOS_REDIS_URL is required in production")
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"AIBOS_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        return not self.is_production if self.migrate_on_start is None else self.migrate_on_start
+
+    @property
+    def should_serve_docs(self) -> bool:
+        return not self.is_production if self.docs_enabled is None else self.docs_enabled
+
+    @property
+    def renders_json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format is None and self.is_production)
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

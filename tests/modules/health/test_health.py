@@ -1,0 +1,109 @@
+import time
+
+import httpx
+
+from aibos import __version__
+from tests.conftest import ClientFactory
+from tests.databases import throwaway_database
+
+
+async def test_liveness_reports_version_environment_and_uptime(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/health")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["version"] == __version__
+    assert body["environment"] == "test"
+    assert body["uptime_seconds"] >= 0
+
+
+async def test_ready_when_every_dependency_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/health/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "healthy",
+        "checks": {"database": "up", "cache": "up", "migrations": "up"},
+    }
+
+
+async def test_detailed_gives_latency_and_findings_of_each_check(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/v1/health/detailed")
+
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert set(checks) == {"database", "cache", "migrations"}
+    assert all(check["latency_ms"] >= 0 for check in checks.values())
+    assert checks["migrations"]["detail"].startswith("at head")
+
+
+async def test_a_dead_cache_degrades_but_keeps_serving(make_client: ClientFactory) -> None:
+    async with make_client(redis_url="redis://127.0.0.1:1/0") as client:
+        response = await client.get("/api/v1/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["cache"] == "down"
+
+
+async def test_a_hung_cache_answers_within_its_timeout(
+    make_client: ClientFactory, silent_server: int
+) -> None:
+    async with make_client(
+        redis_url=f"redis://127.0.0.1:{silent_server}/0",
+        redis_timeout_seconds=30,
+        health_check_timeout_seconds=0.5,
+    ) as client:
+        started = time.perf_counter()
+        response = await client.get("/api/v1/health/detailed")
+        elapsed = time.perf_counter() - started
+
+    assert elapsed < 3
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["cache"]["detail"] == "no answer within 0.5s"
+
+
+async def test_a_hung_database_is_unhealthy_within_its_timeout(
+    make_client: ClientFactory, silent_server: int
+) -> None:
+    async with make_client(
+        database_url=f"postgresql+asyncpg://aibos@127.0.0.1:{silent_server}/aibos",
+        health_check_timeout_seconds=0.5,
+    ) as client:
+        started = time.perf_counter()
+        response = await client.get("/api/v1/health/ready")
+        elapsed = time.perf_counter() - started
+
+    assert elapsed < 3
+    assert response.status_code == 503
+    assert response.json()["status"] == "unhealthy"
+    assert response.json()["checks"]["database"] == "down"
+
+
+async def test_a_database_behind_the_migration_head_is_unhealthy(
+    make_client: ClientFactory,
+) -> None:
+    async with throwaway_database() as empty, make_client(database_url=empty) as client:
+        response = await client.get("/api/v1/health/detailed")
+
+    assert response.status_code == 503
+    migrations = response.json()["checks"]["migrations"]
+    assert migrations["status"] == "down"
+    assert "database at None" in migrations["detail"]
+    assert response.json()["checks"]["database"]["status"] == "up"
+
+
+async def test_an_empty_database_is_migrated_on_start_in_development(
+    make_client: ClientFactory,
+) -> None:
+    async with (
+        throwaway_database() as empty,
+        make_client(database_url=empty, migrate_on_start=None, env="development") as client,
+    ):
+        response = await client.get("/api/v1/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["migrations"] == "up"
