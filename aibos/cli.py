@@ -105,9 +105,9 @@ def _share_metrics_between_workers() -> str | None:
 
 
 def _upgrade(settings: Settings) -> None:
-    from aibos.platform.migrations import upgrade_to_head
+    from aibos.platform.migrations import upgrade
 
-    _with_engine(settings, upgrade_to_head)
+    _with_engine(settings, upgrade)
 
 
 @main.group(invoke_without_command=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,9 +13,11 @@ from fastapi import FastAPI
 
 from aibos.platform.app import create_app
 from aibos.platform.db import create_engine
-from aibos.platform.migrations import upgrade_to_head
+from aibos.platform.migrations import upgrade
 from aibos.platform.settings import Settings
 from tests.databases import REDIS_URL, throwaway_database
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # the test client's own request lines
 
 SettingsFactory = Callable[..., Settings]
 ClientFactory = Callable[..., Any]
@@ -25,7 +28,7 @@ async def database_url() -> AsyncIterator[str]:
     """One database for the whole run, migrated to head once."""
     async with throwaway_database() as url:
         engine = create_engine(Settings(_env_file=None, database_url=url))
-        await upgrade_to_head(engine)
+        await upgrade(engine)
         await engine.dispose()
         yield url
 

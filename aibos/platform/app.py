@@ -15,14 +15,14 @@ from aibos.modules.health.router import router as health_router
 from aibos.platform.container import Container
 from aibos.platform.errors import install_error_handlers, problem_responses
 from aibos.platform.logging import configure_logging
-from aibos.platform.metrics import forget_this_process, instrument_pool, metrics_endpoint
+from aibos.platform.metrics import forget_this_process, metrics_endpoint, watch_pool
 from aibos.platform.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
-from aibos.platform.migrations import upgrade_to_head
+from aibos.platform.migrations import upgrade
 from aibos.platform.openapi import build_openapi
 from aibos.platform.routing import API_PREFIX, index_module_containers
 from aibos.platform.settings import Settings
@@ -36,7 +36,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = container.settings()
     engine = container.engine()
     if settings.should_migrate_on_start:
-        await upgrade_to_head(engine)
+        await upgrade(engine)
     logger.info("started", environment=settings.env, database=engine.dialect.name)
     try:
         yield
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
     container = Container(settings=settings)
-    instrument_pool(container.engine())
+    watch_pool(container.engine())
     docs = settings.should_serve_docs
     app = FastAPI(
         title="AIBOS API",

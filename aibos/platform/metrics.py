@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,8 +15,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,31 +44,27 @@ POOL_IN_USE = Gauge(
 )
 
 
+_watched_pool: QueuePool | None = None
+
+
 def observe_request(*, method: str, route: str, status: int, seconds: float) -> None:
     labels = (method, route, str(status))
     REQUESTS.labels(*labels).inc()
     LATENCY.labels(*labels).observe(seconds)
+    _refresh_pool_gauges()
 
 
-def instrument_pool(engine: AsyncEngine) -> None:
+def watch_pool(engine: AsyncEngine) -> None:
+    """Report this engine's pool; gauges refresh after every request and at every scrape."""
+    global _watched_pool
     pool = engine.sync_engine.pool
+    _watched_pool = pool if isinstance(pool, QueuePool) else None
 
-    def opened(*_: Any) -> None:
-        POOL_OPEN.inc()
 
-    def closed(*_: Any) -> None:
-        POOL_OPEN.dec()
-
-    def checked_out(*_: Any) -> None:
-        POOL_IN_USE.inc()
-
-    def checked_in(*_: Any) -> None:
-        POOL_IN_USE.dec()
-
-    event.listen(pool, "connect", opened)
-    event.listen(pool, "close", closed)
-    event.listen(pool, "checkout", checked_out)
-    event.listen(pool, "checkin", checked_in)
+def _refresh_pool_gauges() -> None:
+    if _watched_pool is not None:
+        POOL_IN_USE.set(_watched_pool.checkedout())
+        POOL_OPEN.set(_watched_pool.size() + _watched_pool.overflow())
 
 
 def _registry() -> CollectorRegistry:
@@ -81,6 +76,7 @@ def _registry() -> CollectorRegistry:
 
 
 async def metrics_endpoint(_request: Request) -> Response:
+    _refresh_pool_gauges()
     return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -15,7 +15,7 @@ CommaList = Annotated[list[str], NoDecode]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="AIBOS_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="AIBOS_", env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
     )
 
     env: Literal["development", "test", "production"] = "development"
@@ -51,20 +51,29 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return value or None
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.env != "production":
-            return self
+        if self.env == "production" and (problems := self._production_problems()):
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _production_problems(self) -> list[str]:
+        problems = []
         if not self.database_url.startswith("postgresql+asyncpg://"):
-            raise ValueError("AIBOS_DATABASE_URL must be a postgresql+asyncpg:// URL in production")
+            problems.append("AIBOS_DATABASE_URL must be a postgresql+asyncpg:// URL in production")
         if not self.redis_url:
-            raise ValueError("AIBOS_REDIS_URL is required in production")
+            problems.append("AIBOS_REDIS_URL is required in production")
         if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(
-                f"AIBOS_SECRET_KEY must be set to a random value of at least "
+            problems.append(
+                "AIBOS_SECRET_KEY must be a random value of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters in production"
             )
-        return self
+        return problems
 
     @property
     def is_production(self) -> bool:

@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from aibos.platform.settings import Settings
+
+SAFE_PRODUCTION = {
+    "env": "production",
+    "database_url": "postgresql+asyncpg://aibos@db:5432/aibos",
+    "redis_url": "redis://cache:6379/0",
+    "secret_key": "k" * 40,
+}
+
+
+def production(**changes: object) -> Settings:
+    return Settings(_env_file=None, **{**SAFE_PRODUCTION, **changes})  # type: ignore[arg-type]
+
+
+def test_safe_production_settings_are_accepted() -> None:
+    settings = production()
+
+    assert settings.is_production
+    assert not settings.should_serve_docs
+    assert not settings.should_migrate_on_start
+    assert settings.renders_json_logs
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"redis_url": None}, "AIBOS_REDIS_URL"),
+        ({"database_url": "sqlite+aiosqlite:///./aibos.db"}, "AIBOS_DATABASE_URL"),
+        ({"secret_key": "short-secret"}, "AIBOS_SECRET_KEY"),
+    ],
+)
+def test_production_refuses_unsafe_settings_naming_the_variable(
+    changes: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ValidationError, match=named):
+        production(**changes)
+
+
+def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = {key: value for key, value in SAFE_PRODUCTION.items() if key != "secret_key"}
+    monkeypatch.delenv("AIBOS_SECRET_KEY", raising=False)
+
+    with pytest.raises(ValidationError, match="AIBOS_SECRET_KEY"):
+        Settings(_env_file=None, **settings)  # type: ignore[arg-type]
+
+
+def test_development_needs_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AIBOS_DATABASE_URL", "AIBOS_REDIS_URL", "AIBOS_ENV"):
+        monkeypatch.delenv(name, raising=False)
+
+    settings = Settings(_env_file=None)
+
+    assert settings.database_url.startswith("sqlite+aiosqlite://")
+    assert settings.redis_url is None
+    assert settings.should_migrate_on_start
+    assert settings.should_serve_docs
+
+
+def test_lists_are_read_from_comma_separated_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIBOS_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("AIBOS_TRUSTED_HOSTS", "api.example.com")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.trusted_hosts == ["api.example.com"]
+
+
+def test_settings_are_read_from_a_dotenv_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AIBOS_MAX_REQUEST_BODY_BYTES", raising=False)
+    (tmp_path / ".env").write_text("AIBOS_MAX_REQUEST_BODY_BYTES=4096\n")
+
+    assert Settings().max_request_body_bytes == 4096
