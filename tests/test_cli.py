@@ -40,7 +40,13 @@ def test_migrate_upgrades_an_empty_database_and_current_shows_where_it_stands(
 
 
 def test_serve_refuses_unsafe_production_settings_naming_each_variable() -> None:
-    code, output = run("serve", AIBOS_ENV="production")
+    code, output = run(
+        "serve",
+        AIBOS_ENV="production",
+        AIBOS_DATABASE_URL=None,
+        AIBOS_REDIS_URL=None,
+        AIBOS_SECRET_KEY=None,
+    )
 
     assert code == 2
     for variable in ("AIBOS_DATABASE_URL", "AIBOS_REDIS_URL", "AIBOS_SECRET_KEY"):
