@@ -130,6 +130,43 @@ def current() -> None:
     sys.exit(0 if revision == head else 1)
 
 
+@main.command("create-admin")
+@click.option("--email", prompt=True, help="The administrator's email.")
+@click.option("--full-name", default="", help="Their name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="AIBOS_ADMIN_PASSWORD",
+    help="Used only when the account is new (prompted when not given).",
+)
+def create_admin(email: str, full_name: str, password: str) -> None:
+    """Make this person an active administrator, creating the account if needed."""
+    from aibos.platform.container import build_container
+    from aibos.platform.errors import DomainError
+
+    settings = load_settings()
+    if settings.should_migrate_on_start:
+        _upgrade(settings)
+
+    async def run() -> bool:
+        container = build_container(settings)
+        try:
+            service = container.auth.service()
+            return await service.create_admin(email=email, password=password, full_name=full_name)
+        finally:
+            container.auth.passwords().close()
+            await container.engine().dispose()
+
+    try:
+        created = asyncio.run(run())
+    except DomainError as error:
+        raise click.ClickException(error.detail) from error
+    verb = "Created" if created else "Made"
+    click.echo(f"{verb} {email.lower()} an active administrator.")
+
+
 @main.command()
 @click.option(
     "--output",

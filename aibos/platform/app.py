@@ -11,8 +11,11 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from aibos import __version__
+from aibos.modules.auth.router import jwks_router
+from aibos.modules.auth.router import router as auth_router
 from aibos.modules.health.router import router as health_router
-from aibos.platform.container import Container
+from aibos.modules.users.router import router as users_router
+from aibos.platform.container import Container, build_container
 from aibos.platform.errors import install_error_handlers, problem_responses
 from aibos.platform.logging import configure_logging
 from aibos.platform.metrics import forget_this_process, metrics_endpoint, watch_pool
@@ -42,6 +45,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await container.cache().close()
+        container.auth.passwords().close()
         await engine.dispose()
         forget_this_process()
 
@@ -49,7 +53,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
-    container = Container(settings=settings)
+    container = build_container(settings)
     watch_pool(container.engine())
     docs = settings.should_serve_docs
     app = FastAPI(
@@ -65,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.container = container
     app.state.module_containers = index_module_containers(container)
     install_error_handlers(app)
-    app.include_router(health_router)
+    app.state.authenticator = container.auth.authenticator()
+    for router in (health_router, auth_router, users_router, jwks_router):
+        app.include_router(router)
     if settings.metrics_enabled:
         app.get("/metrics", include_in_schema=False)(metrics_endpoint)
     _add_middleware(app, settings)

@@ -6,9 +6,13 @@ import pkgutil
 from dependency_injector import containers, providers
 
 import aibos.modules
+from aibos.modules.auth.container import AuthContainer
 from aibos.modules.health.container import HealthContainer
+from aibos.modules.users.container import UsersContainer
 from aibos.platform.cache import create_cache
 from aibos.platform.db import create_engine, create_session_factory
+from aibos.platform.events import EventBus
+from aibos.platform.mail import create_mailer
 from aibos.platform.settings import Settings
 
 
@@ -17,8 +21,29 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(create_engine, settings)
     session_factory = providers.Singleton(create_session_factory, engine)
     cache = providers.Singleton(create_cache, settings)
+    events = providers.Singleton(EventBus)
+    mailer = providers.Singleton(create_mailer, settings)
 
     health = providers.Container(HealthContainer, settings=settings, engine=engine, cache=cache)
+    users = providers.Container(
+        UsersContainer, engine=engine, session_factory=session_factory, events=events
+    )
+    auth = providers.Container(
+        AuthContainer,
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        cache=cache,
+        mailer=mailer,
+        directory=users.directory,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    """The root container, with every module's event handlers subscribed."""
+    container = Container(settings=settings)
+    container.auth.links().subscribe(container.events())
+    return container
 
 
 def load_all_models() -> None:

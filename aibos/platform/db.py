@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeAlias, cast
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 from aibos.platform.settings import Settings
@@ -27,6 +29,43 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+_AFTER_COMMIT = "aibos.after_commit"
+
+Record: TypeAlias = Row[*tuple[Any, ...]]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel class, for fast, typed Core queries."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
+    return int(cast(CursorResult[*tuple[Any, ...]], result).rowcount)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -67,5 +106,13 @@ async def unit_of_work(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
     """One session and one transaction: committed when the block ends, rolled back on error."""
-    async with session_factory() as session, session.begin():
-        yield session
+    async with session_factory() as session:
+        async with session.begin():
+            yield session
+        for callback in session.info.pop(_AFTER_COMMIT, []):
+            await callback()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the unit of work has committed (mail, cache invalidation)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)

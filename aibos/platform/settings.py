@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 MIN_SECRET_KEY_LENGTH = 32
 
 CommaList = Annotated[list[str], NoDecode]
+RateLimit = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")]
 
 
 class Settings(BaseSettings):
@@ -44,6 +46,42 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # Auth: tokens
+    jwt_issuer: str = "aibos"
+    jwt_audience: str = "aibos-api"
+    jwt_keys_dir: Path | None = None
+    jwt_active_key_id: str | None = None
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    revocation_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
+
+    # Auth: passwords (argon2id; the floors are OWASP's minimum)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_memory_kib: int = Field(default=19_456, ge=19_456)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_min_length: int = Field(default=8, ge=8, le=64)
+    password_require_letter_and_digit: bool = True
+    registration_enabled: bool = True
+    verification_token_hours: int = Field(default=48, ge=1)
+    reset_token_minutes: int = Field(default=60, ge=5)
+
+    # Auth: rate limits, "attempts/seconds"
+    rate_limit_login_per_account: RateLimit = "10/300"
+    rate_limit_login_per_address: RateLimit = "60/300"
+    rate_limit_register_per_address: RateLimit = "10/3600"
+    rate_limit_refresh_per_address: RateLimit = "120/60"
+    rate_limit_reset_per_account: RateLimit = "3/3600"
+    rate_limit_reset_per_address: RateLimit = "20/3600"
+
+    # Mail: SMTP when a host is set, otherwise a development outbox that only logs
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "AIBOS <no-reply@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+
     @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -51,7 +89,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "smtp_host", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return value or None

@@ -1,0 +1,1 @@
+"""Auth: passwords, sessions and tokens; who is calling."""

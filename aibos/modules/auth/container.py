@@ -1,0 +1,49 @@
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from aibos.modules.auth.authenticator import TokenAuthenticator
+from aibos.modules.auth.links import MailedLinks
+from aibos.modules.auth.passwords import Passwords
+from aibos.modules.auth.service import AuthService
+from aibos.modules.auth.tokens import KeyRing
+from aibos.platform.cache import Cache
+from aibos.platform.ratelimit import RateLimiter
+from aibos.platform.settings import Settings
+
+
+class AuthContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    engine = providers.Dependency(instance_of=AsyncEngine)
+    session_factory = providers.Dependency(instance_of=async_sessionmaker)
+    cache = providers.Dependency(instance_of=Cache)
+    mailer = providers.Dependency(instance_of=object)  # platform.mail.Mailer
+    directory = providers.Dependency(instance_of=object)  # users.api.UserDirectory
+
+    keys = providers.Singleton(KeyRing, settings)
+    passwords = providers.Singleton(Passwords, settings)
+    limiter = providers.Singleton(RateLimiter, cache)
+    authenticator = providers.Singleton(
+        TokenAuthenticator,
+        engine=engine,
+        keys=keys,
+        directory=directory,
+        cache_seconds=settings.provided.revocation_cache_seconds,
+    )
+    service = providers.Singleton(
+        AuthService,
+        settings=settings,
+        session_factory=session_factory,
+        directory=directory,
+        passwords=passwords,
+        keys=keys,
+        limiter=limiter,
+    )
+    links = providers.Singleton(
+        MailedLinks,
+        settings=settings,
+        session_factory=session_factory,
+        directory=directory,
+        passwords=passwords,
+        limiter=limiter,
+        mailer=mailer,
+    )

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
+from aibos.platform.db import Record, affected_rows, table_of
+
+Executor = AsyncSession | AsyncConnection
+credentials = table_of(Credential)
+sessions = table_of(AuthSession)
+refresh_tokens = table_of(RefreshToken)
+action_tokens = table_of(ActionToken)
+
+_SESSION_STATE = (
+    select(
+        sessions.c.user_id,
+        sessions.c.revoked_at,
+        sessions.c.expires_at,
+        credentials.c.tokens_valid_after,
+    )
+    .join(credentials, credentials.c.user_id == sessions.c.user_id)
+    .where(sessions.c.id == bindparam("session_id"))
+)
+
+
+async def session_state(executor: Executor, session_id: uuid.UUID) -> Record | None:
+    return (await executor.execute(_SESSION_STATE, {"session_id": session_id})).first()
+
+
+async def password_hash(executor: Executor, user_id: uuid.UUID) -> str | None:
+    query = select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
+    return await executor.scalar(query)
+
+
+async def add_credential(session: AsyncSession, user_id: uuid.UUID) -> None:
+    exists = await session.scalar(
+        select(credentials.c.user_id).where(credentials.c.user_id == user_id)
+    )
+    if exists is None:
+        await session.execute(
+            insert(credentials).values(**Credential(user_id=user_id).model_dump())
+        )
+
+
+async def update_credential(session: AsyncSession, user_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(credentials).where(credentials.c.user_id == user_id).values(**values)
+    )
+
+
+async def replace_password(
+    session: AsyncSession, user_id: uuid.UUID, password_hash: str, now: datetime
+) -> None:
+    """Set a new password: every session ends and every access token already issued dies."""
+    await update_credential(
+        session,
+        user_id,
+        password_hash=password_hash,
+        password_changed_at=now,
+        tokens_valid_after=now,
+    )
+    await revoke_sessions(session, now, user_id=user_id)
+
+
+async def add_session(session: AsyncSession, auth_session: AuthSession) -> None:
+    await session.execute(insert(sessions).values(**auth_session.model_dump()))
+
+
+async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
+    await session.execute(insert(refresh_tokens).values(**token.model_dump()))
+
+
+async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> bool:
+    """Mark the token used if nobody has: of concurrent uses, exactly one gets True."""
+    result = await session.execute(
+        update(refresh_tokens)
+        .where(
+            refresh_tokens.c.token_hash == token_hash,
+            refresh_tokens.c.used_at.is_(None),
+            refresh_tokens.c.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return bool(affected_rows(result))
+
+
+async def refresh_token_session(executor: Executor, token_hash: str) -> uuid.UUID | None:
+    query = select(refresh_tokens.c.session_id).where(refresh_tokens.c.token_hash == token_hash)
+    return await executor.scalar(query)
+
+
+async def live_session(
+    session: AsyncSession, session_id: uuid.UUID, now: datetime
+) -> Record | None:
+    query = select(sessions.c.id, sessions.c.user_id).where(
+        sessions.c.id == session_id,
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > now,
+    )
+    return (await session.execute(query)).first()
+
+
+async def live_sessions_of(executor: Executor, user_id: uuid.UUID, now: datetime) -> list[Record]:
+    query = (
+        select(
+            sessions.c.id,
+            sessions.c.created_at,
+            sessions.c.last_used_at,
+            sessions.c.expires_at,
+            sessions.c.user_agent,
+            sessions.c.ip_address,
+        )
+        .where(
+            sessions.c.user_id == user_id,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > now,
+        )
+        .order_by(sessions.c.last_used_at.desc())
+    )
+    return list(await executor.execute(query))
+
+
+async def touch_session(
+    session: AsyncSession, session_id: uuid.UUID, *, now: datetime, expires_at: datetime
+) -> None:
+    await session.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(last_used_at=now, expires_at=expires_at)
+    )
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    user_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> int:
+    query = update(sessions).where(sessions.c.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(sessions.c.user_id == user_id)
+    if session_id is not None:
+        query = query.where(sessions.c.id == session_id)
+    result = await session.execute(query.values(revoked_at=now))
+    return affected_rows(result)
+
+
+async def add_action_token(session: AsyncSession, token: ActionToken) -> None:
+    await session.execute(insert(action_tokens).values(**token.model_dump()))
+
+
+async def use_action_token(
+    session: AsyncSession, token_hash: str, purposes: tuple[str, ...], now: datetime
+) -> Record | None:
+    """Spend a single-use token: its owner and email, or None if it cannot be used."""
+    query = select(action_tokens.c.user_id, action_tokens.c.email).where(
+        action_tokens.c.token_hash == token_hash,
+        action_tokens.c.purpose.in_(purposes),
+        action_tokens.c.used_at.is_(None),
+        action_tokens.c.expires_at > now,
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    spent = await session.execute(
+        update(action_tokens)
+        .where(action_tokens.c.token_hash == token_hash, action_tokens.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return found if affected_rows(spent) else None

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aibos.modules.auth import repository
+from aibos.modules.auth.exceptions import (
+    AccountDisabled,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    InvalidToken,
+    RefreshTokenReused,
+    RegistrationClosed,
+    SessionNotFound,
+    WrongPassword,
+)
+from aibos.modules.auth.models import AuthSession, RefreshToken
+from aibos.modules.auth.passwords import Passwords, check_policy
+from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
+from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
+from aibos.modules.users.api import UserDirectory, UserIdentity
+from aibos.platform.db import unit_of_work, utcnow
+from aibos.platform.errors import InvalidInput
+from aibos.platform.ratelimit import RateLimiter
+from aibos.platform.security import Principal
+from aibos.platform.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Where a request comes from, as the session list shows it."""
+
+    address: str | None
+    user_agent: str
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        directory: UserDirectory,
+        passwords: Passwords,
+        keys: KeyRing,
+        limiter: RateLimiter,
+    ) -> None:
+        self._settings = settings
+        self._session_factory = session_factory
+        self._directory = directory
+        self._passwords = passwords
+        self._keys = keys
+        self._limiter = limiter
+        self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
+
+    async def register(
+        self, *, email: str, password: str, full_name: str, client: Client
+    ) -> Account:
+        if not self._settings.registration_enabled:
+            raise RegistrationClosed()
+        await self._limiter.hit(
+            "register", client.address or "-", self._settings.rate_limit_register_per_address
+        )
+        check_policy(password, settings=self._settings, email=email)
+        password_hash = await self._passwords.hash(password)
+        async with unit_of_work(self._session_factory) as session:
+            user = await self._directory.create(session, email=email, full_name=full_name)
+            await repository.update_credential(
+                session, user.id, password_hash=password_hash, password_changed_at=utcnow()
+            )
+        return Account(
+            id=user.id,
+            email=user.email,
+            full_name=user.full_name,
+            email_verified=user.email_verified,
+        )
+
+    async def login(self, *, email: str, password: str, client: Client) -> TokenPair:
+        settings = self._settings
+        await self._limiter.hit(
+            "login-address", client.address or "-", settings.rate_limit_login_per_address
+        )
+        await self._limiter.hit(
+            "login-account", email.lower(), settings.rate_limit_login_per_account
+        )
+        async with unit_of_work(self._session_factory) as session:
+            user = await self._directory.find_by_email(session, email)
+            stored = await repository.password_hash(session, user.id) if user else None
+        if user is None or stored is None:
+            await self._passwords.spend_a_verification(password)
+            raise InvalidCredentials()
+        if not await self._passwords.verify(stored, password):
+            raise InvalidCredentials()
+        if not user.is_active:
+            raise AccountDisabled()
+        async with unit_of_work(self._session_factory) as session:
+            if self._passwords.needs_rehash(stored):
+                rehashed = await self._passwords.hash(password)
+                await repository.update_credential(session, user.id, password_hash=rehashed)
+            return await self._open_session(session, user, client)
+
+    async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
+        await self._limiter.hit(
+            "refresh", client.address or "-", self._settings.rate_limit_refresh_per_address
+        )
+        token_hash, now = digest(refresh_token), utcnow()
+        async with unit_of_work(self._session_factory) as session:
+            if await repository.use_refresh_token(session, token_hash, now):
+                return await self._rotate(session, token_hash, now)
+            session_id = await repository.refresh_token_session(session, token_hash)
+            if session_id is not None:
+                # A rotated token came back: whoever holds the family, it is no longer safe.
+                await repository.revoke_sessions(session, now, session_id=session_id)
+        raise InvalidRefreshToken() if session_id is None else RefreshTokenReused()
+
+    async def _rotate(self, session: AsyncSession, token_hash: str, now: datetime) -> TokenPair:
+        session_id = await repository.refresh_token_session(session, token_hash)
+        assert session_id is not None
+        live = await repository.live_session(session, session_id, now)
+        user = await self._directory.get(session, live.user_id) if live else None
+        if user is None or not user.is_active:
+            raise InvalidRefreshToken()
+        return await self._issue(session, user, session_id, now)
+
+    async def _open_session(
+        self, session: AsyncSession, user: UserIdentity, client: Client
+    ) -> TokenPair:
+        now = utcnow()
+        auth_session = AuthSession(
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + self._refresh_lifetime,
+            user_agent=client.user_agent[:300],
+            ip_address=client.address,
+        )
+        await repository.add_session(session, auth_session)
+        return await self._issue(session, user, auth_session.id, now)
+
+    async def _issue(
+        self, session: AsyncSession, user: UserIdentity, session_id: uuid.UUID, now: datetime
+    ) -> TokenPair:
+        refresh_token, token_hash = new_opaque_token()
+        expires_at = now + self._refresh_lifetime
+        await repository.add_refresh_token(
+            session,
+            RefreshToken(
+                token_hash=token_hash, session_id=session_id, created_at=now, expires_at=expires_at
+            ),
+        )
+        await repository.touch_session(session, session_id, now=now, expires_at=expires_at)
+        access_token = self._keys.issue(
+            user_id=user.id, session_id=session_id, roles=user.roles, now=now
+        )
+        return TokenPair(
+            access_token=access_token,
+            expires_in=self._keys.lifetime_seconds,
+            refresh_token=refresh_token,
+            refresh_expires_in=int(self._refresh_lifetime.total_seconds()),
+            session_id=session_id,
+        )
+
+    async def logout(self, principal: Principal) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            await repository.revoke_sessions(session, utcnow(), session_id=principal.session_id)
+
+    async def revoke(self, token: str) -> None:
+        """RFC 7009: end the session behind a refresh or access token; unknown tokens are fine."""
+        session_id = await self._session_of(token)
+        if session_id is not None:
+            async with unit_of_work(self._session_factory) as session:
+                await repository.revoke_sessions(session, utcnow(), session_id=session_id)
+
+    async def _session_of(self, token: str) -> uuid.UUID | None:
+        async with self._session_factory() as session:
+            session_id = await repository.refresh_token_session(session, digest(token))
+        if session_id is not None:
+            return session_id
+        try:
+            return self._keys.read(token).session_id
+        except InvalidToken:
+            return None
+
+    async def sessions(self, principal: Principal) -> list[SessionPublic]:
+        async with self._session_factory() as session:
+            rows = await repository.live_sessions_of(session, principal.user_id, utcnow())
+        return [
+            SessionPublic(**row._mapping, current=row.id == principal.session_id) for row in rows
+        ]
+
+    async def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            state = await repository.session_state(session, session_id)
+            if state is None or state.user_id != principal.user_id:
+                raise SessionNotFound()
+            await repository.revoke_sessions(session, utcnow(), session_id=session_id)
+
+    async def change_password(self, principal: Principal, *, current: str, new: str) -> None:
+        async with self._session_factory() as session:
+            stored = await repository.password_hash(session, principal.user_id)
+            user = await self._directory.get(session, principal.user_id)
+        if stored is None or user is None or not await self._passwords.verify(stored, current):
+            raise WrongPassword()
+        check_policy(new, settings=self._settings, email=user.email)
+        await self._set_password(principal.user_id, await self._passwords.hash(new))
+
+    async def _set_password(self, user_id: uuid.UUID, password_hash: str) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            await repository.replace_password(session, user_id, password_hash, utcnow())
+
+    async def create_admin(self, *, email: str, password: str | None, full_name: str) -> bool:
+        """Make this person an active administrator; True if the account was created."""
+        if password is not None:
+            check_policy(password, settings=self._settings, email=email)
+        password_hash = await self._passwords.hash(password) if password is not None else None
+        async with unit_of_work(self._session_factory) as session:
+            existing = await self._directory.find_by_email(session, email)
+            if existing is not None:
+                await self._directory.make_active_admin(session, existing.id)
+                return False
+            if password_hash is None:
+                raise InvalidInput("A password is needed to create the first administrator.")
+            user = await self._directory.create(
+                session, email=email, full_name=full_name, roles=["admin"], email_verified=True
+            )
+            await repository.update_credential(
+                session, user.id, password_hash=password_hash, password_changed_at=utcnow()
+            )
+            return True

@@ -1,0 +1,1 @@
+"""Users: who the people are, their profiles and their roles."""

@@ -1,0 +1,85 @@
+"""The users module's public door: what other modules may know of users."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+ADMIN_ROLE = "admin"
+DEFAULT_ROLE = "member"
+
+READ_USERS = "users:read"
+MANAGE_USERS = "users:manage"
+
+
+@dataclass(frozen=True, slots=True)
+class UserIdentity:
+    id: uuid.UUID
+    email: str
+    full_name: str
+    is_active: bool
+    email_verified: bool
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class UserCreated:
+    user_id: uuid.UUID
+    email: str
+    invited: bool  # created by an administrator: the person still has to choose a password
+    email_verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserEmailChanged:
+    user_id: uuid.UUID
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserDeactivated:
+    user_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class UserRolesChanged:
+    user_id: uuid.UUID
+
+
+class UserDirectory(Protocol):
+    async def find_by_email(
+        self, executor: AsyncSession | AsyncConnection, email: str
+    ) -> UserIdentity | None:
+        """The user with this email, compared case-insensitively."""
+        ...
+
+    async def get(
+        self, executor: AsyncSession | AsyncConnection, user_id: uuid.UUID
+    ) -> UserIdentity | None: ...
+
+    async def create(
+        self,
+        session: AsyncSession,
+        *,
+        email: str,
+        full_name: str,
+        roles: Iterable[str] = (DEFAULT_ROLE,),
+        email_verified: bool = False,
+        invited: bool = False,
+    ) -> UserIdentity:
+        """Create a user; raises EmailTaken."""
+        ...
+
+    async def make_active_admin(self, session: AsyncSession, user_id: uuid.UUID) -> None: ...
+
+    async def confirm_email(self, session: AsyncSession, *, user_id: uuid.UUID, email: str) -> bool:
+        """Mark the email verified if it is still the user's email."""
+        ...
+
+    async def permissions_of(self, roles: Iterable[str]) -> frozenset[str]:
+        """Every permission the roles grant, from the role table."""
+        ...

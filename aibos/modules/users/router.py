@@ -1,0 +1,109 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from aibos.modules.users.api import MANAGE_USERS, READ_USERS
+from aibos.modules.users.container import UsersContainer
+from aibos.modules.users.schemas import (
+    RolePublic,
+    RolesAssignment,
+    UserCreate,
+    UserFilters,
+    UserPublic,
+    UserReplace,
+    UserSelfUpdate,
+    UsersPublic,
+    UserUpdate,
+)
+from aibos.modules.users.service import UserService
+from aibos.platform.routing import API_PREFIX, module_container
+from aibos.platform.security import CurrentPrincipal, require
+
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
+
+
+def _service(request: Request) -> UserService:
+    return module_container(request, UsersContainer).service()
+
+
+Users = Annotated[UserService, Depends(_service)]
+CanRead = Depends(require(READ_USERS))
+CanManage = Depends(require(MANAGE_USERS))
+
+
+@router.get("/me")
+async def read_me(principal: CurrentPrincipal, users: Users) -> UserPublic:
+    """Your own profile."""
+    return await users.me(principal)
+
+
+@router.patch("/me")
+async def update_me(
+    principal: CurrentPrincipal, users: Users, changes: UserSelfUpdate
+) -> UserPublic:
+    """Change your name, username or email; a new email must be verified again."""
+    return await users.update(principal, principal.user_id, changes.model_dump(exclude_unset=True))
+
+
+@router.get("", dependencies=[CanRead])
+async def list_users(users: Users, filters: Annotated[UserFilters, Query()]) -> UsersPublic:
+    """Users, filtered, sorted and a page at a time, with the total count."""
+    return await users.find(filters)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanManage])
+async def create_user(users: Users, data: UserCreate) -> UserPublic:
+    """Create a user; they receive a mail to choose their password."""
+    return await users.create(data)
+
+
+@router.get("/roles", dependencies=[CanRead])
+async def list_roles(users: Users) -> list[RolePublic]:
+    """Every role and the permissions it grants."""
+    return await users.roles()
+
+
+@router.get("/{user_id}")
+async def read_user(user_id: uuid.UUID, principal: CurrentPrincipal, users: Users) -> UserPublic:
+    """A user: your own record, or anyone's with users:read."""
+    return await users.get(principal, user_id)
+
+
+@router.patch("/{user_id}")
+async def update_user(
+    user_id: uuid.UUID, principal: CurrentPrincipal, users: Users, changes: UserUpdate
+) -> UserPublic:
+    """Change some fields of a user: your own, or anyone's with users:manage."""
+    return await users.update(principal, user_id, changes.model_dump(exclude_unset=True))
+
+
+@router.put("/{user_id}", dependencies=[CanManage])
+async def replace_user(user_id: uuid.UUID, users: Users, data: UserReplace) -> UserPublic:
+    """Replace a user's profile fields."""
+    return await users.replace(user_id, data)
+
+
+@router.put("/{user_id}/roles", dependencies=[CanManage])
+async def assign_roles(user_id: uuid.UUID, users: Users, data: RolesAssignment) -> UserPublic:
+    """Set a user's roles; tokens issued before stop working within a second."""
+    return await users.assign_roles(user_id, data.roles)
+
+
+@router.post("/{user_id}/deactivate", dependencies=[CanManage])
+async def deactivate_user(user_id: uuid.UUID, users: Users) -> UserPublic:
+    """Deactivate a user and end every session they have."""
+    return await users.set_active(user_id, active=False)
+
+
+@router.post("/{user_id}/reactivate", dependencies=[CanManage])
+async def reactivate_user(user_id: uuid.UUID, users: Users) -> UserPublic:
+    """Let a deactivated user sign in again."""
+    return await users.set_active(user_id, active=True)
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CanManage])
+async def delete_user(user_id: uuid.UUID, users: Users) -> Response:
+    """Delete a user and everything auth keeps of them."""
+    await users.delete(user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from aibos.modules.users import repository
+from aibos.modules.users.api import (
+    ADMIN_ROLE,
+    DEFAULT_ROLE,
+    MANAGE_USERS,
+    READ_USERS,
+    UserCreated,
+    UserDeactivated,
+    UserEmailChanged,
+    UserIdentity,
+    UserRolesChanged,
+)
+from aibos.modules.users.exceptions import (
+    EmailTaken,
+    FieldNotAllowed,
+    LastAdministrator,
+    NotYourRecord,
+    UnknownRole,
+    UsernameTaken,
+    UserNotFound,
+)
+from aibos.modules.users.schemas import (
+    RolePublic,
+    UserCreate,
+    UserFilters,
+    UserPublic,
+    UserReplace,
+    UsersPublic,
+)
+from aibos.platform.db import unit_of_work, utcnow
+from aibos.platform.events import EventBus
+from aibos.platform.security import Principal
+
+ROLE_CACHE_SECONDS = 1.0
+
+
+class RoleBook:
+    """The role table, re-read at most once a second per process."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._roles: dict[str, RolePublic] = {}
+        self._read_at = float("-inf")
+
+    async def all(self) -> dict[str, RolePublic]:
+        if time.monotonic() - self._read_at > ROLE_CACHE_SECONDS:
+            async with self._engine.connect() as connection:
+                rows = await repository.all_roles(connection)
+            self._roles = {row.name: RolePublic(**row._mapping) for row in rows}
+            self._read_at = time.monotonic()
+        return self._roles
+
+    async def permissions_of(self, roles: Iterable[str]) -> frozenset[str]:
+        known = await self.all()
+        return frozenset(p for role in roles if role in known for p in known[role].permissions)
+
+    async def check_known(self, roles: Iterable[str]) -> None:
+        unknown = sorted(set(roles) - set(await self.all()))
+        if unknown:
+            raise UnknownRole(f"Unknown role: {', '.join(unknown)}.")
+
+
+class UserService:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        events: EventBus,
+        roles: RoleBook,
+    ) -> None:
+        self._engine = engine
+        self._session_factory = session_factory
+        self._events = events
+        self._roles = roles
+
+    async def me(self, actor: Principal) -> UserPublic:
+        async with self._engine.connect() as connection:
+            row = await repository.user_by_id(connection, actor.user_id)
+        if row is None:
+            raise UserNotFound()
+        return UserPublic(**row._mapping, roles=sorted(actor.roles))
+
+    async def get(self, actor: Principal, user_id: uuid.UUID) -> UserPublic:
+        _may_touch(actor, user_id, READ_USERS)
+        async with self._engine.connect() as connection:
+            return await _public(connection, user_id)
+
+    async def find(self, filters: UserFilters) -> UsersPublic:
+        async with self._engine.connect() as connection:
+            rows, count = await repository.find_users(connection, filters)
+            roles = await repository.roles_of(connection, [row.id for row in rows])
+        users = [UserPublic(**row._mapping, roles=roles[row.id]) for row in rows]
+        return UsersPublic(data=users, count=count)
+
+    async def roles(self) -> list[RolePublic]:
+        return list((await self._roles.all()).values())
+
+    async def create(self, data: UserCreate) -> UserPublic:
+        await self._roles.check_known(data.roles)
+        async with unit_of_work(self._session_factory) as session:
+            fields = data.model_dump(exclude={"roles"})
+            user_id = await _insert(session, fields, data.roles)
+            await self._events.publish(
+                session,
+                UserCreated(user_id=user_id, email=data.email, invited=True, email_verified=False),
+            )
+            return await _public(session, user_id)
+
+    async def update(
+        self, actor: Principal, user_id: uuid.UUID, changes: dict[str, Any]
+    ) -> UserPublic:
+        _may_touch(actor, user_id, MANAGE_USERS)
+        if "email_verified" in changes and not actor.can(MANAGE_USERS):
+            raise FieldNotAllowed("Only an administrator may set email_verified.")
+        async with unit_of_work(self._session_factory) as session:
+            await self._apply(session, user_id, changes)
+            return await _public(session, user_id)
+
+    async def replace(self, user_id: uuid.UUID, data: UserReplace) -> UserPublic:
+        async with unit_of_work(self._session_factory) as session:
+            await self._apply(session, user_id, data.model_dump())
+            return await _public(session, user_id)
+
+    async def assign_roles(self, user_id: uuid.UUID, roles: list[str]) -> UserPublic:
+        await self._roles.check_known(roles)
+        async with unit_of_work(self._session_factory) as session:
+            current = await _existing(session, user_id)
+            if ADMIN_ROLE not in roles:
+                await _keep_an_admin(session, current)
+            await repository.replace_roles(session, user_id, roles)
+            await repository.update_user(session, user_id, {"updated_at": utcnow()})
+            await self._events.publish(session, UserRolesChanged(user_id=user_id))
+            return await _public(session, user_id)
+
+    async def set_active(self, user_id: uuid.UUID, *, active: bool) -> UserPublic:
+        async with unit_of_work(self._session_factory) as session:
+            current = await _existing(session, user_id)
+            if not active:
+                await _keep_an_admin(session, current)
+            await repository.update_user(
+                session, user_id, {"is_active": active, "updated_at": utcnow()}
+            )
+            if not active:
+                await self._events.publish(session, UserDeactivated(user_id=user_id))
+            return await _public(session, user_id)
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            await _keep_an_admin(session, await _existing(session, user_id))
+            await repository.delete_user(session, user_id)
+
+    async def _apply(
+        self, session: AsyncSession, user_id: uuid.UUID, changes: dict[str, Any]
+    ) -> None:
+        current = await _existing(session, user_id)
+        new_email: str | None = changes.get("email")
+        email_changed = new_email is not None and new_email != current.email
+        if email_changed and "email_verified" not in changes:
+            changes["email_verified"] = False
+        try:
+            async with session.begin_nested():
+                await repository.update_user(session, user_id, {**changes, "updated_at": utcnow()})
+        except IntegrityError as error:
+            raise _taken(error) from error
+        if new_email is not None and email_changed:
+            await self._events.publish(session, UserEmailChanged(user_id=user_id, email=new_email))
+
+
+class Directory:
+    """The users module's side of users.api.UserDirectory, for other modules."""
+
+    def __init__(self, *, events: EventBus, roles: RoleBook) -> None:
+        self._events = events
+        self._roles = roles
+
+    async def find_by_email(
+        self, executor: AsyncSession | AsyncConnection, email: str
+    ) -> UserIdentity | None:
+        row = await repository.user_by_email(executor, email)
+        return None if row is None else await _identity(executor, row)
+
+    async def get(
+        self, executor: AsyncSession | AsyncConnection, user_id: uuid.UUID
+    ) -> UserIdentity | None:
+        row = await repository.user_by_id(executor, user_id)
+        return None if row is None else await _identity(executor, row)
+
+    async def create(
+        self,
+        session: AsyncSession,
+        *,
+        email: str,
+        full_name: str,
+        roles: Iterable[str] = (DEFAULT_ROLE,),
+        email_verified: bool = False,
+        invited: bool = False,
+    ) -> UserIdentity:
+        roles = list(roles)
+        await self._roles.check_known(roles)
+        fields = {"email": email.lower(), "full_name": full_name, "email_verified": email_verified}
+        user_id = await _insert(session, fields, roles)
+        await self._events.publish(
+            session,
+            UserCreated(
+                user_id=user_id,
+                email=email.lower(),
+                invited=invited,
+                email_verified=email_verified,
+            ),
+        )
+        identity = await self.get(session, user_id)
+        assert identity is not None
+        return identity
+
+    async def make_active_admin(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        await repository.add_role(session, user_id, ADMIN_ROLE)
+        await repository.update_user(session, user_id, {"is_active": True, "updated_at": utcnow()})
+
+    async def confirm_email(self, session: AsyncSession, *, user_id: uuid.UUID, email: str) -> bool:
+        row = await repository.user_by_id(session, user_id)
+        if row is None or row.email != email:
+            return False
+        await repository.update_user(
+            session, user_id, {"email_verified": True, "updated_at": utcnow()}
+        )
+        return True
+
+    async def permissions_of(self, roles: Iterable[str]) -> frozenset[str]:
+        return await self._roles.permissions_of(roles)
+
+
+def _may_touch(actor: Principal, user_id: uuid.UUID, permission: str) -> None:
+    if actor.user_id != user_id and not actor.can(permission):
+        raise NotYourRecord()
+
+
+async def _existing(session: AsyncSession, user_id: uuid.UUID) -> UserIdentity:
+    row = await repository.user_by_id(session, user_id)
+    if row is None:
+        raise UserNotFound()
+    return await _identity(session, row)
+
+
+async def _identity(executor: AsyncSession | AsyncConnection, row: Row[Any]) -> UserIdentity:
+    roles = (await repository.roles_of(executor, [row.id]))[row.id]
+    return UserIdentity(
+        id=row.id,
+        email=row.email,
+        full_name=row.full_name,
+        is_active=row.is_active,
+        email_verified=row.email_verified,
+        roles=frozenset(roles),
+    )
+
+
+async def _public(executor: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> UserPublic:
+    row = await repository.user_by_id(executor, user_id)
+    if row is None:
+        raise UserNotFound()
+    roles = await repository.roles_of(executor, [user_id])
+    return UserPublic(**row._mapping, roles=roles[user_id])
+
+
+async def _insert(session: AsyncSession, fields: dict[str, Any], roles: Iterable[str]) -> uuid.UUID:
+    try:
+        async with session.begin_nested():
+            user_id = await repository.insert_user(session, fields)
+            await repository.replace_roles(session, user_id, roles)
+    except IntegrityError as error:
+        raise _taken(error) from error
+    return user_id
+
+
+def _taken(error: IntegrityError) -> Exception:
+    message = str(error.orig)
+    if "username" in message:
+        return UsernameTaken()
+    if "email" in message:
+        return EmailTaken()
+    return error
+
+
+async def _keep_an_admin(session: AsyncSession, user: UserIdentity) -> None:
+    """Refuse a change that would leave no active administrator."""
+    if ADMIN_ROLE not in user.roles or not user.is_active:
+        return
+    if await repository.lock_active_admins(session) == [user.id]:
+        raise LastAdministrator("Make another user an active administrator first.")
