@@ -19,6 +19,11 @@ from tests.databases import REDIS_URL, throwaway_database
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # the test client's own request lines
 
+# Tests share one client address; the rate-limit tests set tight limits of their own.
+GENEROUS_RATE_LIMITS = {
+    name: "100000/60" for name in Settings.model_fields if name.startswith("rate_limit_")
+}
+
 SettingsFactory = Callable[..., Settings]
 ClientFactory = Callable[..., Any]
 
@@ -48,6 +53,7 @@ def make_settings(database_url: str, cache_namespace: str) -> SettingsFactory:
             "cache_namespace": cache_namespace,
             "migrate_on_start": False,
             "log_format": "json",
+            **GENEROUS_RATE_LIMITS,
             **overrides,
         }
         return Settings(_env_file=None, **values)
