@@ -70,8 +70,14 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.uses_sqlite:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        # The driver's own transaction handling is switched off so that every transaction
+        # starts with BEGIN IMMEDIATE: it waits for the write lock up front instead of failing
+        # with "database is locked" when two transactions that read first both try to write.
+        engine = create_async_engine(
+            settings.database_url, connect_args={"timeout": 30, "isolation_level": None}
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediately)
         return engine
     return create_async_engine(
         settings.database_url,
@@ -95,6 +101,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediately(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -79,3 +79,14 @@ def test_settings_are_read_from_a_dotenv_file(
     (tmp_path / ".env").write_text("AIBOS_MAX_REQUEST_BODY_BYTES=4096\n")
 
     assert Settings().max_request_body_bytes == 4096
+
+
+def test_every_setting_is_documented_in_env_example_and_readme() -> None:
+    root = Path(__file__).resolve().parents[2]
+    env_example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+
+    for name in Settings.model_fields:
+        variable = f"AIBOS_{name.upper()}"
+        assert f"\n{variable}=" in env_example, f"{variable} is missing from .env.example"
+        assert variable in readme, f"{variable} is missing from the README"

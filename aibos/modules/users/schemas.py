@@ -5,7 +5,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
 Username = Annotated[
@@ -41,9 +49,18 @@ class UsersPublic(BaseModel):
 
 
 class UserSelfUpdate(Strict):
+    """Fields left out stay as they are; `username: null` removes the username."""
+
     full_name: FullName | None = None
     username: Username | None = None
     email: Email | None = None
+
+    @field_validator("full_name", "email", "email_verified", check_fields=False)
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
 
 
 class UserUpdate(UserSelfUpdate):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -173,7 +173,7 @@ class UserService:
             async with session.begin_nested():
                 await repository.update_user(session, user_id, {**changes, "updated_at": utcnow()})
         except IntegrityError as error:
-            raise _taken(error) from error
+            _raise_taken(error)
         if new_email is not None and email_changed:
             await self._events.publish(session, UserEmailChanged(user_id=user_id, email=new_email))
 
@@ -279,17 +279,18 @@ async def _insert(session: AsyncSession, fields: dict[str, Any], roles: Iterable
             user_id = await repository.insert_user(session, fields)
             await repository.replace_roles(session, user_id, roles)
     except IntegrityError as error:
-        raise _taken(error) from error
+        _raise_taken(error)
     return user_id
 
 
-def _taken(error: IntegrityError) -> Exception:
+def _raise_taken(error: IntegrityError) -> NoReturn:
+    """A unique column collided under a concurrent write: say which one."""
     message = str(error.orig)
     if "username" in message:
-        return UsernameTaken()
+        raise UsernameTaken() from error
     if "email" in message:
-        return EmailTaken()
-    return error
+        raise EmailTaken() from error
+    raise error
 
 
 async def _keep_an_admin(session: AsyncSession, user: UserIdentity) -> None:
