@@ -143,6 +143,7 @@ def current() -> None:
 )
 def create_admin(email: str, full_name: str, password: str) -> None:
     """Make this person an active administrator, creating the account if needed."""
+    from aibos.modules.auth.service import AuthService
     from aibos.platform.container import build_container
     from aibos.platform.errors import DomainError
 
@@ -153,7 +154,7 @@ def create_admin(email: str, full_name: str, password: str) -> None:
     async def run() -> bool:
         container = build_container(settings)
         try:
-            service = container.auth.service()
+            service: AuthService = container.auth.service()
             return await service.create_admin(email=email, password=password, full_name=full_name)
         finally:
             container.auth.passwords().close()
