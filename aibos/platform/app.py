@@ -14,6 +14,7 @@ from aibos import __version__
 from aibos.modules.auth.router import jwks_router
 from aibos.modules.auth.router import router as auth_router
 from aibos.modules.health.router import router as health_router
+from aibos.modules.ledger.router import router as ledger_router
 from aibos.modules.users.router import router as users_router
 from aibos.platform.container import Container, build_container
 from aibos.platform.errors import install_error_handlers, problem_responses
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.module_containers = index_module_containers(container)
     install_error_handlers(app)
     app.state.authenticator = container.auth.authenticator()
-    for router in (health_router, auth_router, users_router, jwks_router):
+    for router in (health_router, auth_router, users_router, ledger_router, jwks_router):
         app.include_router(router)
     if settings.metrics_enabled:
         app.get("/metrics", include_in_schema=False)(metrics_endpoint)

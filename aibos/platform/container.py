@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 import aibos.modules
 from aibos.modules.auth.container import AuthContainer
 from aibos.modules.health.container import HealthContainer
+from aibos.modules.ledger.container import LedgerContainer
 from aibos.modules.users.container import UsersContainer
 from aibos.platform.cache import create_cache
 from aibos.platform.db import create_engine, create_session_factory
@@ -37,6 +38,9 @@ class Container(containers.DeclarativeContainer):
         mailer=mailer,
         directory=users.directory,
     )
+    ledger = providers.Container(
+        LedgerContainer, settings=settings, engine=engine, session_factory=session_factory
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -48,6 +52,7 @@ def build_container(settings: Settings) -> Container:
 
 def load_all_models() -> None:
     """Import every module's models so that their tables join the shared metadata."""
+    importlib.import_module("aibos.platform.idempotency")
     for module in pkgutil.iter_modules(aibos.modules.__path__):
         try:
             importlib.import_module(f"aibos.modules.{module.name}.models")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,7 +20,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
+from aibos.platform.errors import Unavailable
 from aibos.platform.settings import Settings
+
+T = TypeVar("T")
 
 # One naming convention for keys and indexes keeps migrations stable and readable.
 NAMING_CONVENTION = {
@@ -30,6 +36,7 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 _AFTER_COMMIT = "aibos.after_commit"
+_WRITING = "aibos_writing"
 
 Record: TypeAlias = Row[*tuple[Any, ...]]
 
@@ -70,9 +77,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.uses_sqlite:
-        # The driver's own transaction handling is switched off so that every transaction
-        # starts with BEGIN IMMEDIATE: it waits for the write lock up front instead of failing
-        # with "database is locked" when two transactions that read first both try to write.
+        # The driver's own transaction handling is switched off so that a writing transaction
+        # starts with BEGIN IMMEDIATE (see `for_writing`): it waits for the write lock up front
+        # instead of failing with "database is locked" when two that read first both write.
         engine = create_async_engine(
             settings.database_url, connect_args={"timeout": 30, "isolation_level": None}
         )
@@ -104,11 +111,39 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediately(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    writing = connection.get_execution_options().get(_WRITING, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def for_writing(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for transactions that will write (SQLite locks up front)."""
+    return engine.execution_options(**{_WRITING: True})
+
+
+_CONFLICT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
+
+
+def is_lock_conflict(error: DBAPIError) -> bool:
+    """A transaction lost a race for locks: running it again may well succeed."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return sqlstate in _CONFLICT_SQLSTATES or "database is locked" in str(error.orig)
+
+
+async def retrying_lock_conflicts(work: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
+    """Run `work` (a whole transaction) again when it loses a lock race; then 503."""
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except DBAPIError as error:
+            if not is_lock_conflict(error):
+                raise
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 (jitter)
+    raise Unavailable("The ledger is busy; retry shortly.", retry_after=1)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions for units of work, which write."""
+    return async_sessionmaker(for_writing(engine), expire_on_commit=False)
 
 
 @asynccontextmanager

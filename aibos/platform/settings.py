@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     rate_limit_reset_per_account: RateLimit = "3/3600"
     rate_limit_reset_per_address: RateLimit = "20/3600"
 
+    # Ledger
+    functional_currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "MYR"
+    approval_threshold: Annotated[
+        str, StringConstraints(pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$")
+    ] = "10000.00"
+
     # Mail: SMTP when a host is set, otherwise a development outbox that only logs
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -1,0 +1,1 @@
+"""Ledger: double-entry accounting, right to the cent."""

@@ -1,0 +1,9 @@
+"""The ledger's public door: its permissions, for roles and other modules."""
+
+READ = "ledger:read"
+KEEP_ACCOUNTS = "ledger:accounts:write"
+DRAFT = "ledger:entries:write"
+POST = "ledger:entries:post"
+APPROVE = "ledger:entries:approve"
+MANAGE_PERIODS = "ledger:periods:manage"
+KEEP_RATES = "ledger:rates:write"

@@ -1,0 +1,21 @@
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from aibos.modules.ledger.service.accounts import AccountService
+from aibos.modules.ledger.service.entries import EntryService
+from aibos.modules.ledger.service.periods import PeriodService
+from aibos.modules.ledger.service.rates import RateService
+from aibos.platform.idempotency import Idempotency
+from aibos.platform.settings import Settings
+
+
+class LedgerContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    engine = providers.Dependency(instance_of=AsyncEngine)
+    session_factory = providers.Dependency(instance_of=async_sessionmaker)
+
+    idempotency = providers.Singleton(Idempotency, session_factory)
+    accounts = providers.Singleton(AccountService, engine=engine)
+    periods = providers.Singleton(PeriodService, engine=engine)
+    rates = providers.Singleton(RateService, engine=engine, settings=settings)
+    entries = providers.Singleton(EntryService, engine=engine, settings=settings)

@@ -1,0 +1,315 @@
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from pydantic import BaseModel
+
+from aibos.modules.ledger import api as permissions
+from aibos.modules.ledger.container import LedgerContainer
+from aibos.modules.ledger.schemas import (
+    AccountCreate,
+    AccountFilters,
+    AccountPublic,
+    AccountsPublic,
+    AccountUpdate,
+    EntryCreate,
+    EntryIn,
+    EntryPublic,
+    ExchangeRateIn,
+    ExchangeRatePublic,
+    FiscalYearCreate,
+    FiscalYearPublic,
+    PeriodChange,
+    PeriodPublic,
+    ReversalRequest,
+)
+from aibos.platform.idempotency import Claim, run_idempotently
+from aibos.platform.routing import API_PREFIX, module_container
+from aibos.platform.security import Principal, require
+
+router = APIRouter(prefix=f"{API_PREFIX}/ledger", tags=["ledger"])
+T = TypeVar("T")
+
+
+def _ledger(request: Request) -> LedgerContainer:
+    return module_container(request, LedgerContainer)
+
+
+Ledger = Annotated[LedgerContainer, Depends(_ledger)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Repeat a request safely: same key, same answer"),
+]
+CanRead = Depends(require(permissions.READ))
+CREATED = status.HTTP_201_CREATED
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+async def _once(
+    ledger: LedgerContainer,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    key: str | None,
+    body: BaseModel | None,
+    work: Callable[[Claim | None], Awaitable[T]],
+) -> T | Any:
+    operation = f"{request.method} {request.url.path}"
+    return await run_idempotently(
+        idempotency=ledger.idempotency(),
+        key=key,
+        owner=principal.user_id,
+        operation=operation,
+        body=None if body is None else body.model_dump(mode="json"),
+        response=response,
+        work=work,
+    )
+
+
+# Chart of accounts
+
+
+@router.get("/accounts", dependencies=[CanRead])
+async def list_accounts(
+    ledger: Ledger, filters: Annotated[AccountFilters, Query()]
+) -> AccountsPublic:
+    """The chart of accounts, filtered and a page at a time."""
+    return await ledger.accounts().find(filters)
+
+
+@router.post(
+    "/accounts", status_code=CREATED, dependencies=[Depends(require(permissions.KEEP_ACCOUNTS))]
+)
+async def create_account(ledger: Ledger, data: AccountCreate) -> AccountPublic:
+    """Open an account; its type fixes its normal balance."""
+    return await ledger.accounts().create(data)
+
+
+@router.get("/accounts/{account_id}", dependencies=[CanRead])
+async def read_account(account_id: uuid.UUID, ledger: Ledger) -> AccountPublic:
+    """One account."""
+    return await ledger.accounts().get(account_id)
+
+
+@router.patch("/accounts/{account_id}", dependencies=[Depends(require(permissions.KEEP_ACCOUNTS))])
+async def update_account(
+    account_id: uuid.UUID, ledger: Ledger, changes: AccountUpdate
+) -> AccountPublic:
+    """Rename, reclassify, move or deactivate an account; its code is fixed once used."""
+    return await ledger.accounts().update(account_id, changes)
+
+
+@router.delete(
+    "/accounts/{account_id}",
+    status_code=NO_CONTENT,
+    dependencies=[Depends(require(permissions.KEEP_ACCOUNTS))],
+)
+async def delete_account(account_id: uuid.UUID, ledger: Ledger) -> Response:
+    """Delete an account that was never used."""
+    await ledger.accounts().delete(account_id)
+    return Response(status_code=NO_CONTENT)
+
+
+# Fiscal years and periods
+
+
+@router.get("/fiscal-years", dependencies=[CanRead])
+async def list_fiscal_years(ledger: Ledger) -> list[FiscalYearPublic]:
+    """Every fiscal year with its periods."""
+    return await ledger.periods().years()
+
+
+@router.post(
+    "/fiscal-years",
+    status_code=CREATED,
+    dependencies=[Depends(require(permissions.MANAGE_PERIODS))],
+)
+async def open_fiscal_year(ledger: Ledger, data: FiscalYearCreate) -> FiscalYearPublic:
+    """Open a fiscal year of twelve monthly periods from any month."""
+    return await ledger.periods().open_year(start_date=data.start_date, name=data.name)
+
+
+@router.get("/fiscal-years/{year_id}", dependencies=[CanRead])
+async def read_fiscal_year(year_id: uuid.UUID, ledger: Ledger) -> FiscalYearPublic:
+    """One fiscal year with its periods."""
+    return await ledger.periods().year(year_id)
+
+
+@router.patch("/periods/{period_id}")
+async def change_period(
+    period_id: uuid.UUID,
+    ledger: Ledger,
+    data: PeriodChange,
+    principal: Annotated[Principal, Depends(require(permissions.MANAGE_PERIODS))],
+) -> PeriodPublic:
+    """Close, reopen (with a reason) or lock (for good) a period."""
+    return await ledger.periods().change_period(
+        principal, period_id, status=data.status, reason=data.reason
+    )
+
+
+# Exchange rates
+
+
+@router.get("/exchange-rates", dependencies=[CanRead])
+async def list_rates(
+    ledger: Ledger, currency: str | None = None, on: date | None = None
+) -> list[ExchangeRatePublic]:
+    """Rates by currency and date; with `on`, the rate in force that day."""
+    return await ledger.rates().find(currency=currency, on=on)
+
+
+@router.post(
+    "/exchange-rates", status_code=CREATED, dependencies=[Depends(require(permissions.KEEP_RATES))]
+)
+async def set_rate(ledger: Ledger, data: ExchangeRateIn) -> ExchangeRatePublic:
+    """Set the rate of a currency from a date on."""
+    return await ledger.rates().set(data)
+
+
+# Journal entries
+
+
+@router.post("/entries", status_code=CREATED)
+async def create_entry(
+    request: Request,
+    response: Response,
+    ledger: Ledger,
+    data: EntryCreate,
+    principal: Annotated[Principal, Depends(require(permissions.DRAFT))],
+    idempotency_key: IdempotencyKey = None,
+) -> EntryPublic:
+    """Draft an entry, or with `post: true` post it (or submit it, above the approval threshold)."""
+    if data.post:
+        await require(permissions.POST)(principal)
+    entry = EntryIn.model_validate(data.model_dump(exclude={"post"}))
+    return await _once(
+        ledger,
+        request,
+        response,
+        principal,
+        idempotency_key,
+        data,
+        lambda claim: ledger.entries().create(principal, entry, post=data.post, claim=claim),
+    )
+
+
+@router.post("/entries/batch", status_code=CREATED)
+async def post_batch(
+    request: Request,
+    response: Response,
+    ledger: Ledger,
+    batch: list[EntryIn],
+    principal: Annotated[Principal, Depends(require(permissions.POST))],
+    idempotency_key: IdempotencyKey = None,
+) -> list[EntryPublic]:
+    """Post up to 1,000 entries in one call, all or nothing."""
+    body = _Batch(entries=batch)
+    return await _once(
+        ledger,
+        request,
+        response,
+        principal,
+        idempotency_key,
+        body,
+        lambda claim: ledger.entries().create_batch(principal, batch, claim=claim),
+    )
+
+
+class _Batch(BaseModel):
+    entries: list[EntryIn]
+
+
+@router.get("/entries/{entry_id}", dependencies=[CanRead])
+async def read_entry(entry_id: uuid.UUID, ledger: Ledger) -> EntryPublic:
+    """One entry with its lines."""
+    return await ledger.entries().get(entry_id)
+
+
+@router.put("/entries/{entry_id}")
+async def update_draft(
+    entry_id: uuid.UUID,
+    ledger: Ledger,
+    data: EntryIn,
+    principal: Annotated[Principal, Depends(require(permissions.DRAFT))],
+) -> EntryPublic:
+    """Replace a draft."""
+    return await ledger.entries().update_draft(principal, entry_id, data)
+
+
+@router.delete(
+    "/entries/{entry_id}",
+    status_code=NO_CONTENT,
+    dependencies=[Depends(require(permissions.DRAFT))],
+)
+async def discard_draft(entry_id: uuid.UUID, ledger: Ledger) -> Response:
+    """Discard a draft."""
+    await ledger.entries().discard(entry_id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post("/entries/{entry_id}/post")
+async def post_entry(
+    entry_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    ledger: Ledger,
+    principal: Annotated[Principal, Depends(require(permissions.POST))],
+    idempotency_key: IdempotencyKey = None,
+) -> EntryPublic:
+    """Post a draft; above the approval threshold it waits for a controller instead."""
+    return await _once(
+        ledger,
+        request,
+        response,
+        principal,
+        idempotency_key,
+        None,
+        lambda claim: ledger.entries().post(principal, entry_id, claim=claim),
+    )
+
+
+@router.post("/entries/{entry_id}/approve")
+async def approve_entry(
+    entry_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    ledger: Ledger,
+    principal: Annotated[Principal, Depends(require(permissions.APPROVE))],
+    idempotency_key: IdempotencyKey = None,
+) -> EntryPublic:
+    """Approve and post an entry awaiting approval; not by its own creator."""
+    return await _once(
+        ledger,
+        request,
+        response,
+        principal,
+        idempotency_key,
+        None,
+        lambda claim: ledger.entries().approve(principal, entry_id, claim=claim),
+    )
+
+
+@router.post("/entries/{entry_id}/reverse", status_code=CREATED)
+async def reverse_entry(
+    entry_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    ledger: Ledger,
+    principal: Annotated[Principal, Depends(require(permissions.POST))],
+    data: ReversalRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> EntryPublic:
+    """Reverse a posted entry with a new linked entry, sides swapped."""
+    request_body = data or ReversalRequest()
+    return await _once(
+        ledger,
+        request,
+        response,
+        principal,
+        idempotency_key,
+        request_body,
+        lambda claim: ledger.entries().reverse(principal, entry_id, request_body, claim=claim),
+    )

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.-]{0,19}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+DecimalAmount = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{1,18}(\.[0-9]{1,6})?$"),
+    Field(description="A positive decimal string, e.g. '1234.56'", examples=["1234.56"]),
+]
+Rate = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=10)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountType(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+class MfrsClass(StrEnum):
+    CURRENT_ASSET = "current_asset"
+    NON_CURRENT_ASSET = "non_current_asset"
+    CURRENT_LIABILITY = "current_liability"
+    NON_CURRENT_LIABILITY = "non_current_liability"
+    EQUITY = "equity"
+    REVENUE = "revenue"
+    OTHER_INCOME = "other_income"
+    COST_OF_SALES = "cost_of_sales"
+    OPERATING_EXPENSE = "operating_expense"
+    FINANCE_COST = "finance_cost"
+    TAX_EXPENSE = "tax_expense"
+
+
+CLASSES_OF_TYPE = {
+    AccountType.ASSET: {MfrsClass.CURRENT_ASSET, MfrsClass.NON_CURRENT_ASSET},
+    AccountType.LIABILITY: {MfrsClass.CURRENT_LIABILITY, MfrsClass.NON_CURRENT_LIABILITY},
+    AccountType.EQUITY: {MfrsClass.EQUITY},
+    AccountType.INCOME: {MfrsClass.REVENUE, MfrsClass.OTHER_INCOME},
+    AccountType.EXPENSE: {
+        MfrsClass.COST_OF_SALES,
+        MfrsClass.OPERATING_EXPENSE,
+        MfrsClass.FINANCE_COST,
+        MfrsClass.TAX_EXPENSE,
+    },
+}
+DEBIT_NORMAL = {AccountType.ASSET, AccountType.EXPENSE}
+
+
+class AccountCreate(Strict):
+    code: Code
+    name: Name
+    type: AccountType
+    mfrs_class: MfrsClass
+    parent_code: Code | None = None
+    currency: Currency | None = None
+
+
+class AccountUpdate(Strict):
+    code: Code | None = None
+    name: Name | None = None
+    mfrs_class: MfrsClass | None = None
+    parent_code: Code | None = None
+    currency: Currency | None = None
+    is_active: bool | None = None
+
+
+class AccountPublic(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    type: AccountType
+    normal_balance: str
+    mfrs_class: MfrsClass
+    parent_code: str | None
+    is_header: bool
+    currency: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountsPublic(BaseModel):
+    data: list[AccountPublic]
+    count: int
+
+
+class AccountFilters(BaseModel):
+    q: str | None = Field(default=None, max_length=200, description="Text in code or name")
+    type: AccountType | None = None
+    mfrs_class: MfrsClass | None = None
+    is_active: bool | None = None
+    page: int = Field(default=1, ge=1)
+    size: int = Field(default=100, ge=1, le=500)
+
+
+class FiscalYearCreate(Strict):
+    start_date: date = Field(description="The first day; any day of any month")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+
+
+class PeriodStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    LOCKED = "locked"
+
+
+class PeriodPublic(BaseModel):
+    id: uuid.UUID
+    number: int
+    start_date: date
+    end_date: date
+    status: PeriodStatus
+    status_reason: str
+
+
+class FiscalYearPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    start_date: date
+    end_date: date
+    status: str
+    closing_entry_id: uuid.UUID | None
+    periods: list[PeriodPublic]
+
+
+class PeriodChange(Strict):
+    status: PeriodStatus
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class Side(StrEnum):
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+class LineIn(Strict):
+    account_code: Code
+    side: Side
+    amount: DecimalAmount
+    currency: Currency | None = Field(default=None, description="Default: functional currency")
+    rate: Rate | None = Field(default=None, description="Default: the rate table for the date")
+    memo: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class EntryIn(Strict):
+    entry_date: date
+    description: Name
+    reference: Annotated[str, StringConstraints(max_length=100)] = ""
+    source: Annotated[str, StringConstraints(max_length=50)] = ""
+    lines: list[LineIn] = Field(max_length=500)
+
+
+class EntryCreate(EntryIn):
+    post: bool = Field(default=False, description="Post at once (or submit for approval)")
+
+
+class LinePublic(BaseModel):
+    line_number: int
+    account_code: str
+    side: Side
+    amount: str
+    currency: str
+    rate: Decimal
+    functional_amount: str
+    memo: str
+
+
+class EntryStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    POSTED = "posted"
+    REVERSED = "reversed"
+
+
+class EntryPublic(BaseModel):
+    id: uuid.UUID
+    number: str | None
+    entry_date: date
+    description: str
+    reference: str
+    source: str
+    status: EntryStatus
+    total: str
+    currency: str
+    lines: list[LinePublic]
+    reversal_of: uuid.UUID | None
+    reversed_by: uuid.UUID | None
+    created_by: uuid.UUID
+    created_at: datetime
+    approved_by: uuid.UUID | None
+    approved_at: datetime | None
+    posted_by: uuid.UUID | None
+    posted_at: datetime | None
+
+
+class EntriesPublic(BaseModel):
+    data: list[EntryPublic]
+    count: int
+
+
+class ReversalRequest(Strict):
+    entry_date: date | None = Field(
+        default=None,
+        description="Default: the original date if its period is open, else the first open period",
+    )
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ExchangeRateIn(Strict):
+    currency: Currency
+    effective_date: date
+    rate: Rate
+
+
+class ExchangeRatePublic(BaseModel):
+    currency: str
+    effective_date: date
+    rate: Decimal

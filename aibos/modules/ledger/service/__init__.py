@@ -1,0 +1,1 @@
+"""The ledger's rules, one concept a file."""

@@ -1,0 +1,536 @@
+"""Journal entries: drafts, posting with its rules, approval, reversal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aibos.modules.ledger.exceptions import (
+    AccountInactive,
+    AccountNotPostable,
+    CurrencyNotAllowed,
+    EntryNotEditable,
+    EntryNotFound,
+    EntryStateInvalid,
+    EntryUnbalanced,
+    InvalidLine,
+    PeriodClosed,
+    RateMissing,
+    SelfApproval,
+    TooFewLines,
+    UnknownAccount,
+)
+from aibos.modules.ledger.money import convert, to_decimal_string, to_minor
+from aibos.modules.ledger.schemas import (
+    EntryIn,
+    EntryPublic,
+    EntryStatus,
+    LineIn,
+    LinePublic,
+    ReversalRequest,
+    Side,
+)
+from aibos.modules.ledger.service.periods import first_open_day_from, open_period_of
+from aibos.modules.ledger.tables import (
+    accounts,
+    daily_balances,
+    entries,
+    fiscal_years,
+    lines,
+    rates,
+)
+from aibos.platform.db import Record, for_writing, retrying_lock_conflicts, utcnow
+from aibos.platform.errors import InvalidInput
+from aibos.platform.idempotency import Claim
+from aibos.platform.security import Principal
+from aibos.platform.settings import Settings
+
+MAX_BATCH = 1000
+_child = accounts.alias("child")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedLine:
+    account_id: uuid.UUID
+    side: Side
+    amount: int
+    currency: str
+    rate: Decimal
+    functional: int
+    memo: str
+
+
+@dataclass(frozen=True, slots=True)
+class _AccountFacts:
+    id: uuid.UUID
+    is_active: bool
+    is_header: bool
+    currency: str | None
+
+
+class EntryService:
+    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+        self._engine = engine
+        self._writer = for_writing(engine)
+        self._functional = settings.functional_currency
+        self._threshold = to_minor(settings.approval_threshold, settings.functional_currency)
+
+    # Reads
+
+    async def get(self, entry_id: uuid.UUID) -> EntryPublic:
+        async with self._engine.connect() as connection:
+            return await self._public(connection, entry_id)
+
+    # Writes: each is one transaction, run again when it loses a lock race.
+
+    async def create(
+        self, actor: Principal, data: EntryIn, *, post: bool, claim: Claim | None = None
+    ) -> EntryPublic:
+        async def work() -> EntryPublic:
+            async with self._writer.begin() as connection:
+                entry_id = await self._create(connection, actor, data, post=post)
+                return await self._finish(connection, entry_id, claim)
+
+        return await retrying_lock_conflicts(work)
+
+    async def create_batch(
+        self, actor: Principal, batch: list[EntryIn], claim: Claim | None = None
+    ) -> list[EntryPublic]:
+        """Post every entry or none: the way integrations load a day of business events."""
+        if not 1 <= len(batch) <= MAX_BATCH:
+            raise InvalidInput(f"A batch holds 1 to {MAX_BATCH} entries.")
+
+        async def work() -> list[EntryPublic]:
+            async with self._writer.begin() as connection:
+                posted = []
+                for position, data in enumerate(batch):
+                    try:
+                        entry_id = await self._create(connection, actor, data, post=True)
+                    except InvalidInput as error:
+                        error.detail = f"Entry {position}: {error.detail}"
+                        raise
+                    posted.append(await self._public(connection, entry_id))
+                if claim is not None:
+                    body = [entry.model_dump(mode="json") for entry in posted]
+                    await claim.record(connection, status_code=201, body=body)
+                return posted
+
+        return await retrying_lock_conflicts(work)
+
+    async def update_draft(
+        self, actor: Principal, entry_id: uuid.UUID, data: EntryIn
+    ) -> EntryPublic:
+        async with self._writer.begin() as connection:
+            await self._editable(connection, entry_id)
+            prepared = await self._prepare(connection, data)
+            await connection.execute(lines.delete().where(lines.c.entry_id == entry_id))
+            await self._insert_lines(connection, entry_id, data.entry_date, prepared)
+            await connection.execute(
+                update(entries)
+                .where(entries.c.id == entry_id)
+                .values(
+                    entry_date=data.entry_date,
+                    description=data.description,
+                    reference=data.reference,
+                    source=data.source,
+                    total=_total(prepared),
+                )
+            )
+            return await self._public(connection, entry_id)
+
+    async def discard(self, entry_id: uuid.UUID) -> None:
+        async with self._writer.begin() as connection:
+            await self._editable(connection, entry_id)
+            await connection.execute(entries.delete().where(entries.c.id == entry_id))
+
+    async def post(
+        self, actor: Principal, entry_id: uuid.UUID, claim: Claim | None = None
+    ) -> EntryPublic:
+        """Post a draft, or submit it for approval when it is above the threshold."""
+
+        async def work() -> EntryPublic:
+            async with self._writer.begin() as connection:
+                entry = await self._locked(connection, entry_id)
+                if entry.status != EntryStatus.DRAFT:
+                    raise EntryStateInvalid("Only a draft is posted.")
+                await self._post_or_submit(connection, actor, entry)
+                return await self._finish(connection, entry_id, claim)
+
+        return await retrying_lock_conflicts(work)
+
+    async def approve(
+        self, actor: Principal, entry_id: uuid.UUID, claim: Claim | None = None
+    ) -> EntryPublic:
+        async def work() -> EntryPublic:
+            async with self._writer.begin() as connection:
+                entry = await self._locked(connection, entry_id)
+                if entry.status != EntryStatus.PENDING_APPROVAL:
+                    raise EntryStateInvalid("Only an entry awaiting approval is approved.")
+                if entry.created_by == actor.user_id:
+                    raise SelfApproval()
+                await self._post(connection, actor, entry, approved=True)
+                return await self._finish(connection, entry_id, claim)
+
+        return await retrying_lock_conflicts(work)
+
+    async def reverse(
+        self,
+        actor: Principal,
+        entry_id: uuid.UUID,
+        data: ReversalRequest,
+        claim: Claim | None = None,
+    ) -> EntryPublic:
+        """A new entry with the sides swapped; the original is marked reversed, never changed."""
+
+        async def work() -> EntryPublic:
+            async with self._writer.begin() as connection:
+                original = await self._locked(connection, entry_id)
+                if original.status != EntryStatus.POSTED:
+                    raise EntryStateInvalid("Only a posted entry is reversed, and only once.")
+                day = data.entry_date or await first_open_day_from(connection, original.entry_date)
+                if day is None:
+                    raise PeriodClosed("No open period on or after the original date.")
+                reversal_id = await self._copy_reversed(connection, actor, original, day, data)
+                reversal = await self._locked(connection, reversal_id)
+                await self._post(connection, actor, reversal, approved=False)
+                await connection.execute(
+                    update(entries)
+                    .where(entries.c.id == entry_id)
+                    .values(status=EntryStatus.REVERSED)
+                )
+                return await self._finish(connection, reversal_id, claim)
+
+        return await retrying_lock_conflicts(work)
+
+    # The steps
+
+    async def _create(
+        self, connection: AsyncConnection, actor: Principal, data: EntryIn, *, post: bool
+    ) -> uuid.UUID:
+        prepared = await self._prepare(connection, data)
+        entry_id = uuid.uuid4()
+        await connection.execute(
+            insert(entries).values(
+                id=entry_id,
+                entry_date=data.entry_date,
+                description=data.description,
+                reference=data.reference,
+                source=data.source,
+                status=EntryStatus.DRAFT,
+                total=_total(prepared),
+                created_by=actor.user_id,
+                created_at=utcnow(),
+            )
+        )
+        await self._insert_lines(connection, entry_id, data.entry_date, prepared)
+        if post:
+            await self._post_or_submit(connection, actor, await self._locked(connection, entry_id))
+        return entry_id
+
+    async def _post_or_submit(
+        self, connection: AsyncConnection, actor: Principal, entry: Record
+    ) -> None:
+        if entry.total > self._threshold:
+            await self._check_rules(connection, entry)
+            await connection.execute(
+                update(entries)
+                .where(entries.c.id == entry.id)
+                .values(status=EntryStatus.PENDING_APPROVAL)
+            )
+        else:
+            await self._post(connection, actor, entry, approved=False)
+
+    async def _post(
+        self, connection: AsyncConnection, actor: Principal, entry: Record, *, approved: bool
+    ) -> None:
+        fiscal_year_id = await self._check_rules(connection, entry)
+        entry_lines = (
+            await connection.execute(select(lines).where(lines.c.entry_id == entry.id))
+        ).all()
+        await _add_to_balances(connection, entry.entry_date, entry_lines)
+        await connection.execute(
+            update(lines).where(lines.c.entry_id == entry.id).values(posted=True)
+        )
+        # Numbered last, so the year's counter row is locked for the shortest time.
+        sequence, year_name = (
+            await connection.execute(
+                update(fiscal_years)
+                .where(fiscal_years.c.id == fiscal_year_id)
+                .values(last_entry_number=fiscal_years.c.last_entry_number + 1)
+                .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
+            )
+        ).one()
+        now = utcnow()
+        approval = {"approved_by": actor.user_id, "approved_at": now} if approved else {}
+        await connection.execute(
+            update(entries)
+            .where(entries.c.id == entry.id)
+            .values(
+                status=EntryStatus.POSTED,
+                fiscal_year_id=fiscal_year_id,
+                sequence=sequence,
+                number=f"JE-{year_name}-{sequence:06d}",
+                posted_by=actor.user_id,
+                posted_at=now,
+                **approval,
+            )
+        )
+
+    async def _check_rules(self, connection: AsyncConnection, entry: Record) -> uuid.UUID:
+        """Every posting rule, each with its own error code; the open period's fiscal year."""
+        rows = (
+            await connection.execute(
+                select(
+                    lines.c.debit,
+                    lines.c.credit,
+                    lines.c.currency,
+                    accounts.c.code,
+                    accounts.c.is_active,
+                    accounts.c.currency.label("account_currency"),
+                    select(_child.c.id)
+                    .where(_child.c.parent_id == accounts.c.id)
+                    .exists()
+                    .label("is_header"),
+                )
+                .join(accounts, accounts.c.id == lines.c.account_id)
+                .where(lines.c.entry_id == entry.id)
+            )
+        ).all()
+        if len(rows) < 2:
+            raise TooFewLines()
+        debits, credits = sum(row.debit for row in rows), sum(row.credit for row in rows)
+        if debits != credits:
+            raise EntryUnbalanced(
+                f"Debits {to_decimal_string(debits, self._functional)} and credits "
+                f"{to_decimal_string(credits, self._functional)} {self._functional} differ."
+            )
+        for row in rows:
+            if not row.is_active:
+                raise AccountInactive(f"Account {row.code} is deactivated.")
+            if row.is_header:
+                raise AccountNotPostable(f"Account {row.code} is a header.")
+            if row.account_currency and row.account_currency != row.currency:
+                raise CurrencyNotAllowed(f"Account {row.code} takes {row.account_currency} only.")
+        period = await open_period_of(connection, entry.entry_date)
+        if period is None:
+            raise PeriodClosed(f"{entry.entry_date} is not in an open period.")
+        return period[0]
+
+    async def _prepare(self, connection: AsyncConnection, data: EntryIn) -> list[PreparedLine]:
+        codes = {line.account_code for line in data.lines}
+        found = {
+            row.code: row
+            for row in await connection.execute(
+                select(accounts.c.id, accounts.c.code).where(accounts.c.code.in_(codes))
+            )
+        }
+        prepared = []
+        for number, line in enumerate(data.lines, start=1):
+            account = found.get(line.account_code)
+            if account is None:
+                raise UnknownAccount(f"Line {number}: no account {line.account_code}.")
+            prepared.append(
+                await self._prepare_line(connection, number, line, account.id, data.entry_date)
+            )
+        return prepared
+
+    async def _prepare_line(
+        self,
+        connection: AsyncConnection,
+        number: int,
+        line: LineIn,
+        account_id: uuid.UUID,
+        day: date,
+    ) -> PreparedLine:
+        currency = line.currency or self._functional
+        amount = to_minor(line.amount, currency)
+        if amount <= 0:
+            raise InvalidLine(f"Line {number}: the amount must be positive.")
+        if currency == self._functional:
+            if line.rate is not None and line.rate != 1:
+                raise InvalidLine(f"Line {number}: the functional currency has rate 1.")
+            rate = Decimal(1)
+        else:
+            rate = line.rate or await _rate_on(connection, currency, day)
+        functional = convert(amount, rate=rate, source=currency, target=self._functional)
+        return PreparedLine(account_id, line.side, amount, currency, rate, functional, line.memo)
+
+    async def _insert_lines(
+        self,
+        connection: AsyncConnection,
+        entry_id: uuid.UUID,
+        day: date,
+        prepared: list[PreparedLine],
+    ) -> None:
+        await connection.execute(
+            insert(lines),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "entry_id": entry_id,
+                    "line_number": number,
+                    "account_id": line.account_id,
+                    "entry_date": day,
+                    "posted": False,
+                    "debit": line.functional if line.side is Side.DEBIT else 0,
+                    "credit": line.functional if line.side is Side.CREDIT else 0,
+                    "currency": line.currency,
+                    "amount": line.amount,
+                    "rate": line.rate,
+                    "memo": line.memo,
+                }
+                for number, line in enumerate(prepared, start=1)
+            ],
+        )
+
+    async def _copy_reversed(
+        self,
+        connection: AsyncConnection,
+        actor: Principal,
+        original: Record,
+        day: date,
+        data: ReversalRequest,
+    ) -> uuid.UUID:
+        reversal_id = uuid.uuid4()
+        await connection.execute(
+            insert(entries).values(
+                id=reversal_id,
+                entry_date=day,
+                description=data.description or f"Reversal of {original.number}",
+                reference=original.number or "",
+                source="reversal",
+                status=EntryStatus.DRAFT,
+                total=original.total,
+                reversal_of_id=original.id,
+                created_by=actor.user_id,
+                created_at=utcnow(),
+            )
+        )
+        originals = await connection.execute(select(lines).where(lines.c.entry_id == original.id))
+        await connection.execute(
+            insert(lines),
+            [
+                {
+                    **row._mapping,
+                    "id": uuid.uuid4(),
+                    "entry_id": reversal_id,
+                    "entry_date": day,
+                    "posted": False,
+                    "debit": row.credit,
+                    "credit": row.debit,
+                }
+                for row in originals
+            ],
+        )
+        return reversal_id
+
+    async def _locked(self, connection: AsyncConnection, entry_id: uuid.UUID) -> Record:
+        row = (
+            await connection.execute(
+                select(entries).where(entries.c.id == entry_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise EntryNotFound()
+        return row
+
+    async def _editable(self, connection: AsyncConnection, entry_id: uuid.UUID) -> None:
+        if (await self._locked(connection, entry_id)).status != EntryStatus.DRAFT:
+            raise EntryNotEditable("Posted entries are immutable; reverse them instead.")
+
+    async def _finish(
+        self, connection: AsyncConnection, entry_id: uuid.UUID, claim: Claim | None
+    ) -> EntryPublic:
+        entry = await self._public(connection, entry_id)
+        if claim is not None:
+            await claim.record(connection, status_code=201, body=entry.model_dump(mode="json"))
+        return entry
+
+    async def _public(self, connection: AsyncConnection, entry_id: uuid.UUID) -> EntryPublic:
+        entry = (await connection.execute(select(entries).where(entries.c.id == entry_id))).first()
+        if entry is None:
+            raise EntryNotFound()
+        rows = await connection.execute(
+            select(lines, accounts.c.code)
+            .join(accounts, accounts.c.id == lines.c.account_id)
+            .where(lines.c.entry_id == entry_id)
+            .order_by(lines.c.line_number)
+        )
+        reversed_by = await connection.scalar(
+            select(entries.c.id).where(entries.c.reversal_of_id == entry_id)
+        )
+        return EntryPublic(
+            **{
+                k: v
+                for k, v in entry._mapping.items()
+                if k in EntryPublic.model_fields and k != "total"
+            },
+            total=to_decimal_string(entry.total, self._functional),
+            currency=self._functional,
+            lines=[self._line_public(row) for row in rows],
+            reversal_of=entry.reversal_of_id,
+            reversed_by=reversed_by,
+        )
+
+    def _line_public(self, row: Record) -> LinePublic:
+        side = Side.DEBIT if row.debit else Side.CREDIT
+        functional = row.debit or row.credit
+        return LinePublic(
+            line_number=row.line_number,
+            account_code=row.code,
+            side=side,
+            amount=to_decimal_string(row.amount, row.currency),
+            currency=row.currency,
+            rate=Decimal(row.rate).normalize(),
+            functional_amount=to_decimal_string(functional, self._functional),
+            memo=row.memo,
+        )
+
+
+def _total(prepared: list[PreparedLine]) -> int:
+    return sum(line.functional for line in prepared if line.side is Side.DEBIT)
+
+
+async def _rate_on(connection: AsyncConnection, currency: str, day: date) -> Decimal:
+    rate = await connection.scalar(
+        select(rates.c.rate)
+        .where(rates.c.currency == currency, rates.c.effective_date <= day)
+        .order_by(rates.c.effective_date.desc())
+        .limit(1)
+    )
+    if rate is None:
+        raise RateMissing(f"No {currency} rate on or before {day}.")
+    return Decimal(rate)
+
+
+async def _add_to_balances(
+    connection: AsyncConnection, day: date, entry_lines: Sequence[Record]
+) -> None:
+    """Add the lines to their accounts' day, in account order so concurrent posts never deadlock."""
+    totals: dict[uuid.UUID, list[int]] = {}
+    for line in entry_lines:
+        debit_credit = totals.setdefault(line.account_id, [0, 0])
+        debit_credit[0] += line.debit
+        debit_credit[1] += line.credit
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    for account_id in sorted(totals, key=str):
+        debit, credit = totals[account_id]
+        statement = dialect.insert(daily_balances).values(
+            account_id=account_id, day=day, debit=debit, credit=credit
+        )
+        await connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[daily_balances.c.account_id, daily_balances.c.day],
+                set_={
+                    "debit": daily_balances.c.debit + statement.excluded.debit,
+                    "credit": daily_balances.c.credit + statement.excluded.credit,
+                },
+            )
+        )

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aibos.modules.ledger.exceptions import (
+    FiscalYearNotFound,
+    FiscalYearOverlaps,
+    InvalidAccount,
+    PeriodNotFound,
+    PeriodStateChange,
+)
+from aibos.modules.ledger.models import FiscalYear, Period
+from aibos.modules.ledger.schemas import FiscalYearPublic, PeriodPublic, PeriodStatus
+from aibos.modules.ledger.tables import fiscal_years, periods
+from aibos.platform.db import for_writing, utcnow
+from aibos.platform.security import Principal
+
+MONTHS = 12
+# Which moves a period may make, and whether the move needs a reason.
+_MOVES = {
+    (PeriodStatus.OPEN, PeriodStatus.CLOSED): False,
+    (PeriodStatus.CLOSED, PeriodStatus.OPEN): True,
+    (PeriodStatus.CLOSED, PeriodStatus.LOCKED): False,
+    (PeriodStatus.OPEN, PeriodStatus.LOCKED): False,
+}
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    return date(day.year + month_index // 12, month_index % 12 + 1, 1)
+
+
+class PeriodService:
+    def __init__(self, *, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._writer = for_writing(engine)
+
+    async def years(self) -> list[FiscalYearPublic]:
+        async with self._engine.connect() as connection:
+            ids = await connection.scalars(
+                select(fiscal_years.c.id).order_by(fiscal_years.c.start_date)
+            )
+            return [await _year(connection, year_id) for year_id in ids]
+
+    async def year(self, year_id: uuid.UUID) -> FiscalYearPublic:
+        async with self._engine.connect() as connection:
+            return await _year(connection, year_id)
+
+    async def open_year(self, *, start_date: date, name: str | None) -> FiscalYearPublic:
+        """A fiscal year of twelve monthly periods, all open; it starts on the 1st of a month."""
+        if start_date.day != 1:
+            raise InvalidAccount("A fiscal year starts on the first day of a month.")
+        end_date = add_months(start_date, MONTHS) - timedelta(days=1)
+        year = FiscalYear(name=name or str(end_date.year), start_date=start_date, end_date=end_date)
+        async with self._writer.begin() as connection:
+            overlap = await connection.scalar(
+                select(fiscal_years.c.id).where(
+                    and_(
+                        fiscal_years.c.start_date <= end_date, fiscal_years.c.end_date >= start_date
+                    )
+                    | (fiscal_years.c.name == year.name)
+                )
+            )
+            if overlap is not None:
+                raise FiscalYearOverlaps("Another fiscal year covers these dates or has this name.")
+            await connection.execute(insert(fiscal_years).values(**year.model_dump()))
+            await connection.execute(
+                insert(periods),
+                [
+                    Period(
+                        fiscal_year_id=year.id,
+                        number=number + 1,
+                        start_date=add_months(start_date, number),
+                        end_date=add_months(start_date, number + 1) - timedelta(days=1),
+                    ).model_dump()
+                    for number in range(MONTHS)
+                ],
+            )
+            return await _year(connection, year.id)
+
+    async def change_period(
+        self, actor: Principal, period_id: uuid.UUID, *, status: PeriodStatus, reason: str
+    ) -> PeriodPublic:
+        async with self._writer.begin() as connection:
+            row = (
+                await connection.execute(
+                    select(periods).where(periods.c.id == period_id).with_for_update()
+                )
+            ).first()
+            if row is None:
+                raise PeriodNotFound()
+            move = (PeriodStatus(row.status), status)
+            if move not in _MOVES:
+                raise PeriodStateChange(f"A period cannot go from {move[0]} to {move[1]}.")
+            if _MOVES[move] and not reason:
+                raise PeriodStateChange("Reopening a period needs a reason.")
+            await connection.execute(
+                update(periods)
+                .where(periods.c.id == period_id)
+                .values(
+                    status=status,
+                    status_reason=reason,
+                    status_changed_by=actor.user_id,
+                    status_changed_at=utcnow(),
+                )
+            )
+            changed = (
+                await connection.execute(select(periods).where(periods.c.id == period_id))
+            ).one()
+            return PeriodPublic(**changed._mapping)
+
+
+async def _year(connection: AsyncConnection, year_id: uuid.UUID) -> FiscalYearPublic:
+    year = (
+        await connection.execute(select(fiscal_years).where(fiscal_years.c.id == year_id))
+    ).first()
+    if year is None:
+        raise FiscalYearNotFound()
+    rows = await connection.execute(
+        select(periods).where(periods.c.fiscal_year_id == year_id).order_by(periods.c.number)
+    )
+    return FiscalYearPublic(**year._mapping, periods=[PeriodPublic(**row._mapping) for row in rows])
+
+
+async def open_period_of(
+    connection: AsyncConnection, day: date
+) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(fiscal year, period) holding this date if the period is open; locks it against closing."""
+    row = (
+        await connection.execute(
+            select(periods.c.fiscal_year_id, periods.c.id)
+            .where(
+                periods.c.start_date <= day,
+                periods.c.end_date >= day,
+                periods.c.status == PeriodStatus.OPEN,
+            )
+            .with_for_update(read=True, key_share=True)
+        )
+    ).first()
+    return None if row is None else (row.fiscal_year_id, row.id)
+
+
+async def first_open_day_from(connection: AsyncConnection, day: date) -> date | None:
+    """`day` if its period is open, else the first day of the next open period."""
+    if await open_period_of(connection, day) is not None:
+        return day
+    return await connection.scalar(
+        select(periods.c.start_date)
+        .where(periods.c.start_date > day, periods.c.status == PeriodStatus.OPEN)
+        .order_by(periods.c.start_date)
+        .limit(1)
+    )
