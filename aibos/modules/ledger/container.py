@@ -5,6 +5,7 @@ from aibos.modules.ledger.service.accounts import AccountService
 from aibos.modules.ledger.service.entries import EntryService
 from aibos.modules.ledger.service.periods import PeriodService
 from aibos.modules.ledger.service.rates import RateService
+from aibos.modules.ledger.service.reports import ReportService
 from aibos.platform.idempotency import Idempotency
 from aibos.platform.settings import Settings
 
@@ -19,3 +20,4 @@ class LedgerContainer(containers.DeclarativeContainer):
     periods = providers.Singleton(PeriodService, engine=engine)
     rates = providers.Singleton(RateService, engine=engine, settings=settings)
     entries = providers.Singleton(EntryService, engine=engine, settings=settings)
+    reports = providers.Singleton(ReportService, engine=engine, settings=settings)

@@ -1,16 +1,19 @@
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from aibos.modules.ledger import api as permissions
 from aibos.modules.ledger.container import LedgerContainer
+from aibos.modules.ledger.csv_export import csv_response
 from aibos.modules.ledger.schemas import (
+    AccountBalance,
     AccountCreate,
     AccountFilters,
+    AccountLedger,
     AccountPublic,
     AccountsPublic,
     AccountUpdate,
@@ -24,6 +27,8 @@ from aibos.modules.ledger.schemas import (
     PeriodChange,
     PeriodPublic,
     ReversalRequest,
+    Statement,
+    TrialBalance,
 )
 from aibos.platform.idempotency import Claim, run_idempotently
 from aibos.platform.routing import API_PREFIX, module_container
@@ -313,3 +318,74 @@ async def reverse_entry(
         request_body,
         lambda claim: ledger.entries().reverse(principal, entry_id, request_body, claim=claim),
     )
+
+
+# Reports
+
+Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+
+
+@router.get("/accounts/{account_id}/balance", dependencies=[CanRead], response_model=AccountBalance)
+async def account_balance(
+    account_id: uuid.UUID, ledger: Ledger, as_of: date, format: Format = "json"
+) -> AccountBalance | Response:
+    """An account's posted balance at the end of a day."""
+    balance = await ledger.reports().balance(account_id, as_of)
+    if format == "csv":
+        return csv_response([balance.model_dump(mode="json")], filename="balance")
+    return balance
+
+
+@router.get("/accounts/{account_id}/ledger", dependencies=[CanRead], response_model=AccountLedger)
+async def account_ledger(
+    account_id: uuid.UUID,
+    ledger: Ledger,
+    start: date | None = None,
+    end: date | None = None,
+    cursor: str | None = None,
+    size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Format = "json",
+) -> AccountLedger | Response:
+    """Every posted line of an account with its running balance; follow `next_cursor`."""
+    page = await ledger.reports().ledger(account_id, start=start, end=end, cursor=cursor, size=size)
+    if format == "csv":
+        rows = [line.model_dump(mode="json") for line in page.data]
+        return csv_response(rows, filename="account-ledger")
+    return page
+
+
+@router.get("/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance)
+async def trial_balance(
+    ledger: Ledger, end: date, start: date | None = None, format: Format = "json"
+) -> TrialBalance | Response:
+    """Opening, debits, credits and closing per account, up to `end` (movements from `start`)."""
+    report = await ledger.reports().trial_balance(start=start, end=end)
+    if format == "csv":
+        rows = [row.model_dump(mode="json") for row in report.rows]
+        return csv_response(rows, filename="trial-balance")
+    return report
+
+
+@router.get("/reports/profit-or-loss", dependencies=[CanRead], response_model=Statement)
+async def profit_or_loss(
+    ledger: Ledger, start: date, end: date, format: Format = "json"
+) -> Statement | Response:
+    """Statement of profit or loss by MFRS class, beside the period just before."""
+    statement = await ledger.reports().profit_or_loss(start=start, end=end)
+    return _statement(statement, format)
+
+
+@router.get("/reports/financial-position", dependencies=[CanRead], response_model=Statement)
+async def financial_position(
+    ledger: Ledger, as_of: date, compare_to: date | None = None, format: Format = "json"
+) -> Statement | Response:
+    """Statement of financial position by MFRS class; compared with the previous year end."""
+    statement = await ledger.reports().financial_position(as_of=as_of, compare_to=compare_to)
+    return _statement(statement, format)
+
+
+def _statement(statement: Statement, format: str) -> Statement | Response:
+    if format == "csv":
+        rows = [line.model_dump(mode="json") for line in statement.lines]
+        return csv_response(rows, filename="statement")
+    return statement

@@ -230,3 +230,69 @@ class ExchangeRatePublic(BaseModel):
     currency: str
     effective_date: date
     rate: Decimal
+
+
+class Balance(BaseModel):
+    debit: str
+    credit: str
+    balance: str = Field(description="Positive on the account's normal side")
+
+
+class AccountBalance(Balance):
+    account_code: str
+    as_of: date
+    currency: str
+
+
+class LedgerLine(BaseModel):
+    entry_id: uuid.UUID
+    entry_number: str
+    entry_date: date
+    description: str
+    line_number: int
+    debit: str
+    credit: str
+    running_balance: str
+    memo: str
+
+
+class AccountLedger(BaseModel):
+    account_code: str
+    currency: str
+    opening_balance: str
+    data: list[LedgerLine]
+    next_cursor: str | None
+
+
+class TrialBalanceRow(BaseModel):
+    account_code: str
+    account_name: str
+    type: AccountType
+    opening: str = Field(description="Debit positive, credit negative")
+    debits: str
+    credits: str
+    closing: str = Field(description="Debit positive, credit negative")
+
+
+class TrialBalance(BaseModel):
+    start_date: date | None
+    end_date: date
+    currency: str
+    rows: list[TrialBalanceRow]
+    total_debits: str
+    total_credits: str
+
+
+class StatementLine(BaseModel):
+    key: str
+    label: str
+    amount: str
+    comparative: str
+
+
+class Statement(BaseModel):
+    title: str
+    currency: str
+    period: str
+    comparative_period: str
+    lines: list[StatementLine]
