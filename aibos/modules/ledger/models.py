@@ -1,7 +1,15 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Numeric,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from aibos.platform.db import UtcDateTime, utcnow
@@ -94,6 +102,9 @@ class Line(SQLModel, table=True):
     __tablename__ = "ledger_line"
     __table_args__ = (
         Index("ix_ledger_line_account_posted_date", "account_id", "posted", "entry_date"),
+        CheckConstraint(
+            "(debit > 0 AND credit = 0) OR (credit > 0 AND debit = 0)", name="one_sided"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -17,7 +17,9 @@ from aibos.modules.ledger.schemas import (
     AccountPublic,
     AccountsPublic,
     AccountUpdate,
+    EntriesPublic,
     EntryCreate,
+    EntryFilters,
     EntryIn,
     EntryPublic,
     ExchangeRateIn,
@@ -199,6 +201,12 @@ async def create_entry(
         data,
         lambda claim: ledger.entries().create(principal, entry, post=data.post, claim=claim),
     )
+
+
+@router.get("/entries", dependencies=[CanRead])
+async def list_entries(ledger: Ledger, filters: Annotated[EntryFilters, Query()]) -> EntriesPublic:
+    """Journal entries by status, date, source or text, a page at a time."""
+    return await ledger.entries().find(filters)
 
 
 @router.post("/entries/batch", status_code=CREATED)

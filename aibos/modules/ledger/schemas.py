@@ -212,6 +212,18 @@ class EntriesPublic(BaseModel):
     count: int
 
 
+class EntryFilters(BaseModel):
+    status: EntryStatus | None = None
+    start: date | None = Field(default=None, description="Entry date from")
+    end: date | None = Field(default=None, description="Entry date to")
+    q: str | None = Field(
+        default=None, max_length=200, description="Text in description or reference"
+    )
+    source: str | None = Field(default=None, max_length=50)
+    page: int = Field(default=1, ge=1)
+    size: int = Field(default=50, ge=1, le=200)
+
+
 class ReversalRequest(Strict):
     entry_date: date | None = Field(
         default=None,

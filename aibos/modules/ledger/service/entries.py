@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,6 +29,8 @@ from aibos.modules.ledger.exceptions import (
 )
 from aibos.modules.ledger.money import convert, to_decimal_string, to_minor
 from aibos.modules.ledger.schemas import (
+    EntriesPublic,
+    EntryFilters,
     EntryIn,
     EntryPublic,
     EntryStatus,
@@ -87,6 +89,38 @@ class EntryService:
     async def get(self, entry_id: uuid.UUID) -> EntryPublic:
         async with self._engine.connect() as connection:
             return await self._public(connection, entry_id)
+
+    async def find(self, filters: EntryFilters) -> EntriesPublic:
+        conditions = []
+        if filters.status is not None:
+            conditions.append(entries.c.status == filters.status)
+        if filters.start is not None:
+            conditions.append(entries.c.entry_date >= filters.start)
+        if filters.end is not None:
+            conditions.append(entries.c.entry_date <= filters.end)
+        if filters.source is not None:
+            conditions.append(entries.c.source == filters.source)
+        if filters.q:
+            pattern = f"%{filters.q.lower()}%"
+            conditions.append(
+                or_(
+                    func.lower(entries.c.description).like(pattern),
+                    func.lower(entries.c.reference).like(pattern),
+                )
+            )
+        async with self._engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(entries).where(*conditions)
+            )
+            ids = await connection.scalars(
+                select(entries.c.id)
+                .where(*conditions)
+                .order_by(entries.c.entry_date, entries.c.sequence, entries.c.created_at)
+                .limit(filters.size)
+                .offset((filters.page - 1) * filters.size)
+            )
+            data = [await self._public(connection, entry_id) for entry_id in ids.all()]
+        return EntriesPublic(data=data, count=int(count or 0))
 
     # Writes: each is one transaction, run again when it loses a lock race.
 
@@ -360,6 +394,8 @@ class EntryService:
         else:
             rate = line.rate or await _rate_on(connection, currency, day)
         functional = convert(amount, rate=rate, source=currency, target=self._functional)
+        if functional <= 0:
+            raise InvalidLine(f"Line {number}: the amount is worth nothing in {self._functional}.")
         return PreparedLine(account_id, line.side, amount, currency, rate, functional, line.memo)
 
     async def _insert_lines(
