@@ -18,8 +18,12 @@ def csv_response(rows: Iterable[Mapping[str, Any]], *, filename: str) -> Respons
             writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
             writer.writeheader()
         writer.writerow(row)
+    return csv_text(buffer.getvalue(), filename=filename)
+
+
+def csv_text(text: str, *, filename: str) -> Response:
     return Response(
-        buffer.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )

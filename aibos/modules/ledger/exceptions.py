@@ -119,3 +119,8 @@ class SelfApproval(PermissionDenied):
 class UnknownAccount(InvalidInput):
     error_code = "ACCOUNT_UNKNOWN"
     title = "A line names an account that does not exist"
+
+
+class FiscalYearClosed(Conflict):
+    error_code = "FISCAL_YEAR_CLOSED"
+    title = "The fiscal year is already closed"

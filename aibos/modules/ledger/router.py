@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from aibos.modules.ledger import api as permissions
 from aibos.modules.ledger.container import LedgerContainer
-from aibos.modules.ledger.csv_export import csv_response
+from aibos.modules.ledger.csv_export import csv_response, csv_text
+from aibos.modules.ledger.exceptions import InvalidAccount
 from aibos.modules.ledger.schemas import (
     AccountBalance,
     AccountCreate,
@@ -17,6 +18,7 @@ from aibos.modules.ledger.schemas import (
     AccountPublic,
     AccountsPublic,
     AccountUpdate,
+    ChartLoaded,
     EntriesPublic,
     EntryCreate,
     EntryFilters,
@@ -31,7 +33,9 @@ from aibos.modules.ledger.schemas import (
     ReversalRequest,
     Statement,
     TrialBalance,
+    YearEndClose,
 )
+from aibos.modules.ledger.service.chart_io import default_chart
 from aibos.platform.idempotency import Claim, run_idempotently
 from aibos.platform.routing import API_PREFIX, module_container
 from aibos.platform.security import Principal, require
@@ -84,6 +88,36 @@ async def list_accounts(
 ) -> AccountsPublic:
     """The chart of accounts, filtered and a page at a time."""
     return await ledger.accounts().find(filters)
+
+
+KeepAccounts = Depends(require(permissions.KEEP_ACCOUNTS))
+_CSV_BODY = {
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@router.post("/accounts/default-chart", status_code=CREATED, dependencies=[KeepAccounts])
+async def load_default_chart(ledger: Ledger) -> ChartLoaded:
+    """Load the default chart for a Malaysian company, classified for MFRS (into an empty chart)."""
+    return ChartLoaded(loaded=await ledger.chart_files().load(default_chart()))
+
+
+@router.post(
+    "/accounts/import", status_code=CREATED, dependencies=[KeepAccounts], openapi_extra=_CSV_BODY
+)
+async def import_chart(request: Request, ledger: Ledger) -> ChartLoaded:
+    """Add accounts from CSV (code,name,type,mfrs_class,parent_code,currency): all or none."""
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidAccount("The CSV must be UTF-8.") from error
+    return ChartLoaded(loaded=await ledger.chart_files().load(text))
+
+
+@router.get("/accounts/export", dependencies=[CanRead], response_class=Response)
+async def export_chart(ledger: Ledger) -> Response:
+    """The whole chart as CSV, in the import's format."""
+    return csv_text(await ledger.chart_files().export(), filename="chart-of-accounts")
 
 
 @router.post(
@@ -142,6 +176,19 @@ async def open_fiscal_year(ledger: Ledger, data: FiscalYearCreate) -> FiscalYear
 async def read_fiscal_year(year_id: uuid.UUID, ledger: Ledger) -> FiscalYearPublic:
     """One fiscal year with its periods."""
     return await ledger.periods().year(year_id)
+
+
+@router.post("/fiscal-years/{year_id}/close")
+async def close_fiscal_year(
+    year_id: uuid.UUID,
+    ledger: Ledger,
+    data: YearEndClose,
+    principal: Annotated[Principal, Depends(require(permissions.MANAGE_PERIODS))],
+) -> FiscalYearPublic:
+    """Year-end close: profit to retained earnings, periods locked, the next year opened."""
+    return await ledger.year_end().close(
+        principal, year_id, retained_earnings_code=data.retained_earnings_code
+    )
 
 
 @router.patch("/periods/{period_id}")

@@ -93,6 +93,10 @@ class AccountPublic(BaseModel):
     updated_at: datetime
 
 
+class ChartLoaded(BaseModel):
+    loaded: int = Field(description="Accounts added")
+
+
 class AccountsPublic(BaseModel):
     data: list[AccountPublic]
     count: int
@@ -110,6 +114,10 @@ class AccountFilters(BaseModel):
 class FiscalYearCreate(Strict):
     start_date: date = Field(description="The first day; any day of any month")
     name: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+
+
+class YearEndClose(Strict):
+    retained_earnings_code: Code = Field(description="The equity account that takes the profit")
 
 
 class PeriodStatus(StrEnum):

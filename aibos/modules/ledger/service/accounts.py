@@ -82,6 +82,12 @@ class AccountService:
             )
             return AccountsPublic(data=[to_public(row) for row in rows], count=int(count or 0))
 
+    async def everything(self) -> list[AccountPublic]:
+        """The whole chart in code order, for export."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(_select_accounts().order_by(accounts.c.code))
+            return [to_public(row) for row in rows]
+
     async def get(self, account_id: uuid.UUID) -> AccountPublic:
         async with self._engine.connect() as connection:
             return to_public(await _account_row(connection, accounts.c.id == account_id))
@@ -103,7 +109,7 @@ class AccountService:
             if values.get("currency"):
                 exponent(values["currency"])
             if "parent_code" in changes.model_fields_set:
-                values["parent_id"] = await _parent_for(
+                values["parent_id"] = await parent_for(
                     connection, changes.parent_code, AccountType(current.type), child_id=account_id
                 )
             try:
@@ -130,7 +136,7 @@ async def add_account(connection: AsyncConnection, data: AccountCreate) -> uuid.
     _check_class(data.type, data.mfrs_class)
     if data.currency:
         exponent(data.currency)
-    parent_id = await _parent_for(connection, data.parent_code, data.type, child_id=None)
+    parent_id = await parent_for(connection, data.parent_code, data.type, child_id=None)
     account = Account(**data.model_dump(exclude={"parent_code"}), parent_id=parent_id)
     try:
         async with connection.begin_nested():
@@ -146,7 +152,7 @@ def _check_class(kind: AccountType, mfrs_class: MfrsClass | str) -> None:
         raise InvalidAccount(f"An {kind} account is presented as one of: {allowed}.")
 
 
-async def _parent_for(
+async def parent_for(
     connection: AsyncConnection, code: str | None, kind: AccountType, *, child_id: uuid.UUID | None
 ) -> uuid.UUID | None:
     if code is None:

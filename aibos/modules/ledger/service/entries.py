@@ -281,10 +281,40 @@ class EntryService:
         else:
             await self._post(connection, actor, entry, approved=False)
 
+    async def post_closing_entry(
+        self, connection: AsyncConnection, actor: Principal, data: EntryIn, *, year_id: uuid.UUID
+    ) -> uuid.UUID:
+        """Post a year-end closing entry inside the caller's transaction, on the year's last day
+        even if its periods are already closed; it needs no approval (a controller closes)."""
+        prepared = await self._prepare(connection, data)
+        entry_id = uuid.uuid4()
+        await connection.execute(
+            insert(entries).values(
+                id=entry_id,
+                entry_date=data.entry_date,
+                description=data.description,
+                source=data.source,
+                status=EntryStatus.DRAFT,
+                total=_total(prepared),
+                created_by=actor.user_id,
+                created_at=utcnow(),
+            )
+        )
+        await self._insert_lines(connection, entry_id, data.entry_date, prepared)
+        entry = await self._locked(connection, entry_id)
+        await self._post(connection, actor, entry, approved=False, closing_year_id=year_id)
+        return entry_id
+
     async def _post(
-        self, connection: AsyncConnection, actor: Principal, entry: Record, *, approved: bool
+        self,
+        connection: AsyncConnection,
+        actor: Principal,
+        entry: Record,
+        *,
+        approved: bool,
+        closing_year_id: uuid.UUID | None = None,
     ) -> None:
-        fiscal_year_id = await self._check_rules(connection, entry)
+        fiscal_year_id = await self._check_rules(connection, entry, closing_year_id=closing_year_id)
         entry_lines = (
             await connection.execute(select(lines).where(lines.c.entry_id == entry.id))
         ).all()
@@ -317,7 +347,13 @@ class EntryService:
             )
         )
 
-    async def _check_rules(self, connection: AsyncConnection, entry: Record) -> uuid.UUID:
+    async def _check_rules(
+        self,
+        connection: AsyncConnection,
+        entry: Record,
+        *,
+        closing_year_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
         """Every posting rule, each with its own error code; the open period's fiscal year."""
         rows = (
             await connection.execute(
@@ -352,6 +388,8 @@ class EntryService:
                 raise AccountNotPostable(f"Account {row.code} is a header.")
             if row.account_currency and row.account_currency != row.currency:
                 raise CurrencyNotAllowed(f"Account {row.code} takes {row.account_currency} only.")
+        if closing_year_id is not None:
+            return closing_year_id
         period = await open_period_of(connection, entry.entry_date)
         if period is None:
             raise PeriodClosed(f"{entry.entry_date} is not in an open period.")

@@ -44,43 +44,16 @@ class PeriodService:
             ids = await connection.scalars(
                 select(fiscal_years.c.id).order_by(fiscal_years.c.start_date)
             )
-            return [await _year(connection, year_id) for year_id in ids]
+            return [await fiscal_year(connection, year_id) for year_id in ids]
 
     async def year(self, year_id: uuid.UUID) -> FiscalYearPublic:
         async with self._engine.connect() as connection:
-            return await _year(connection, year_id)
+            return await fiscal_year(connection, year_id)
 
     async def open_year(self, *, start_date: date, name: str | None) -> FiscalYearPublic:
         """A fiscal year of twelve monthly periods, all open; it starts on the 1st of a month."""
-        if start_date.day != 1:
-            raise InvalidAccount("A fiscal year starts on the first day of a month.")
-        end_date = add_months(start_date, MONTHS) - timedelta(days=1)
-        year = FiscalYear(name=name or str(end_date.year), start_date=start_date, end_date=end_date)
         async with self._writer.begin() as connection:
-            overlap = await connection.scalar(
-                select(fiscal_years.c.id).where(
-                    and_(
-                        fiscal_years.c.start_date <= end_date, fiscal_years.c.end_date >= start_date
-                    )
-                    | (fiscal_years.c.name == year.name)
-                )
-            )
-            if overlap is not None:
-                raise FiscalYearOverlaps("Another fiscal year covers these dates or has this name.")
-            await connection.execute(insert(fiscal_years).values(**year.model_dump()))
-            await connection.execute(
-                insert(periods),
-                [
-                    Period(
-                        fiscal_year_id=year.id,
-                        number=number + 1,
-                        start_date=add_months(start_date, number),
-                        end_date=add_months(start_date, number + 1) - timedelta(days=1),
-                    ).model_dump()
-                    for number in range(MONTHS)
-                ],
-            )
-            return await _year(connection, year.id)
+            return await open_year(connection, start_date=start_date, name=name)
 
     async def change_period(
         self, actor: Principal, period_id: uuid.UUID, *, status: PeriodStatus, reason: str
@@ -114,7 +87,7 @@ class PeriodService:
             return PeriodPublic(**changed._mapping)
 
 
-async def _year(connection: AsyncConnection, year_id: uuid.UUID) -> FiscalYearPublic:
+async def fiscal_year(connection: AsyncConnection, year_id: uuid.UUID) -> FiscalYearPublic:
     year = (
         await connection.execute(select(fiscal_years).where(fiscal_years.c.id == year_id))
     ).first()
@@ -154,3 +127,34 @@ async def first_open_day_from(connection: AsyncConnection, day: date) -> date | 
         .order_by(periods.c.start_date)
         .limit(1)
     )
+
+
+async def open_year(
+    connection: AsyncConnection, *, start_date: date, name: str | None
+) -> FiscalYearPublic:
+    if start_date.day != 1:
+        raise InvalidAccount("A fiscal year starts on the first day of a month.")
+    end_date = add_months(start_date, MONTHS) - timedelta(days=1)
+    year = FiscalYear(name=name or str(end_date.year), start_date=start_date, end_date=end_date)
+    overlap = await connection.scalar(
+        select(fiscal_years.c.id).where(
+            and_(fiscal_years.c.start_date <= end_date, fiscal_years.c.end_date >= start_date)
+            | (fiscal_years.c.name == year.name)
+        )
+    )
+    if overlap is not None:
+        raise FiscalYearOverlaps("Another fiscal year covers these dates or has this name.")
+    await connection.execute(insert(fiscal_years).values(**year.model_dump()))
+    await connection.execute(
+        insert(periods),
+        [
+            Period(
+                fiscal_year_id=year.id,
+                number=number + 1,
+                start_date=add_months(start_date, number),
+                end_date=add_months(start_date, number + 1) - timedelta(days=1),
+            ).model_dump()
+            for number in range(MONTHS)
+        ],
+    )
+    return await fiscal_year(connection, year.id)
