@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,6 +57,7 @@ from aibos.platform.settings import Settings
 
 MAX_BATCH = 1000
 _child = accounts.alias("child")
+_IS_HEADER = select(_child.c.id).where(_child.c.parent_id == accounts.c.id).exists()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +69,19 @@ class PreparedLine:
     rate: Decimal
     functional: int
     memo: str
-
-
-@dataclass(frozen=True, slots=True)
-class _AccountFacts:
-    id: uuid.UUID
+    # what the posting rules need to know of the account
+    code: str
     is_active: bool
     is_header: bool
-    currency: str | None
+    account_currency: str | None
+
+    @property
+    def debit(self) -> int:
+        return self.functional if self.side is Side.DEBIT else 0
+
+    @property
+    def credit(self) -> int:
+        return self.functional if self.side is Side.CREDIT else 0
 
 
 class EntryService:
@@ -250,6 +257,10 @@ class EntryService:
     ) -> uuid.UUID:
         prepared = await self._prepare(connection, data)
         entry_id = uuid.uuid4()
+        posts_now = post and _total(prepared) <= self._threshold
+        if posts_now:  # everything is known: check it here rather than read it back
+            self._check_lines(prepared)
+            year_id = await _open_year_of(connection, data.entry_date)
         await connection.execute(
             insert(entries).values(
                 id=entry_id,
@@ -263,8 +274,11 @@ class EntryService:
                 created_at=utcnow(),
             )
         )
-        await self._insert_lines(connection, entry_id, data.entry_date, prepared)
-        if post:
+        await self._insert_lines(connection, entry_id, data.entry_date, prepared, posted=posts_now)
+        if posts_now:
+            await _add_to_balances(connection, data.entry_date, prepared)
+            await self._number(connection, actor, entry_id, year_id, approved=False)
+        elif post:
             await self._post_or_submit(connection, actor, await self._locked(connection, entry_id))
         return entry_id
 
@@ -322,7 +336,19 @@ class EntryService:
         await connection.execute(
             update(lines).where(lines.c.entry_id == entry.id).values(posted=True)
         )
-        # Numbered last, so the year's counter row is locked for the shortest time.
+        await self._number(connection, actor, entry.id, fiscal_year_id, approved=approved)
+
+    async def _number(
+        self,
+        connection: AsyncConnection,
+        actor: Principal,
+        entry_id: uuid.UUID,
+        fiscal_year_id: uuid.UUID,
+        *,
+        approved: bool,
+    ) -> None:
+        """The last step of posting: the year's next number. Last, so that the year's counter
+        row stays locked for the shortest time."""
         sequence, year_name = (
             await connection.execute(
                 update(fiscal_years)
@@ -335,7 +361,7 @@ class EntryService:
         approval = {"approved_by": actor.user_id, "approved_at": now} if approved else {}
         await connection.execute(
             update(entries)
-            .where(entries.c.id == entry.id)
+            .where(entries.c.id == entry_id)
             .values(
                 status=EntryStatus.POSTED,
                 fiscal_year_id=fiscal_year_id,
@@ -364,15 +390,19 @@ class EntryService:
                     accounts.c.code,
                     accounts.c.is_active,
                     accounts.c.currency.label("account_currency"),
-                    select(_child.c.id)
-                    .where(_child.c.parent_id == accounts.c.id)
-                    .exists()
-                    .label("is_header"),
+                    _IS_HEADER.label("is_header"),
                 )
                 .join(accounts, accounts.c.id == lines.c.account_id)
                 .where(lines.c.entry_id == entry.id)
             )
         ).all()
+        self._check_lines(rows)
+        if closing_year_id is not None:
+            return closing_year_id
+        return await _open_year_of(connection, entry.entry_date)
+
+    def _check_lines(self, rows: Sequence[Any]) -> None:
+        """The posting rules on the lines, each with its own error code."""
         if len(rows) < 2:
             raise TooFewLines()
         debits, credits = sum(row.debit for row in rows), sum(row.credit for row in rows)
@@ -388,19 +418,19 @@ class EntryService:
                 raise AccountNotPostable(f"Account {row.code} is a header.")
             if row.account_currency and row.account_currency != row.currency:
                 raise CurrencyNotAllowed(f"Account {row.code} takes {row.account_currency} only.")
-        if closing_year_id is not None:
-            return closing_year_id
-        period = await open_period_of(connection, entry.entry_date)
-        if period is None:
-            raise PeriodClosed(f"{entry.entry_date} is not in an open period.")
-        return period[0]
 
     async def _prepare(self, connection: AsyncConnection, data: EntryIn) -> list[PreparedLine]:
         codes = {line.account_code for line in data.lines}
         found = {
             row.code: row
             for row in await connection.execute(
-                select(accounts.c.id, accounts.c.code).where(accounts.c.code.in_(codes))
+                select(
+                    accounts.c.id,
+                    accounts.c.code,
+                    accounts.c.is_active,
+                    accounts.c.currency,
+                    _IS_HEADER.label("is_header"),
+                ).where(accounts.c.code.in_(codes))
             )
         }
         prepared = []
@@ -409,7 +439,7 @@ class EntryService:
             if account is None:
                 raise UnknownAccount(f"Line {number}: no account {line.account_code}.")
             prepared.append(
-                await self._prepare_line(connection, number, line, account.id, data.entry_date)
+                await self._prepare_line(connection, number, line, account, data.entry_date)
             )
         return prepared
 
@@ -418,7 +448,7 @@ class EntryService:
         connection: AsyncConnection,
         number: int,
         line: LineIn,
-        account_id: uuid.UUID,
+        account: Record,
         day: date,
     ) -> PreparedLine:
         currency = line.currency or self._functional
@@ -434,7 +464,19 @@ class EntryService:
         functional = convert(amount, rate=rate, source=currency, target=self._functional)
         if functional <= 0:
             raise InvalidLine(f"Line {number}: the amount is worth nothing in {self._functional}.")
-        return PreparedLine(account_id, line.side, amount, currency, rate, functional, line.memo)
+        return PreparedLine(
+            account_id=account.id,
+            side=line.side,
+            amount=amount,
+            currency=currency,
+            rate=rate,
+            functional=functional,
+            memo=line.memo,
+            code=account.code,
+            is_active=account.is_active,
+            is_header=account.is_header,
+            account_currency=account.currency,
+        )
 
     async def _insert_lines(
         self,
@@ -442,6 +484,8 @@ class EntryService:
         entry_id: uuid.UUID,
         day: date,
         prepared: list[PreparedLine],
+        *,
+        posted: bool = False,
     ) -> None:
         await connection.execute(
             insert(lines),
@@ -452,9 +496,9 @@ class EntryService:
                     "line_number": number,
                     "account_id": line.account_id,
                     "entry_date": day,
-                    "posted": False,
-                    "debit": line.functional if line.side is Side.DEBIT else 0,
-                    "credit": line.functional if line.side is Side.CREDIT else 0,
+                    "posted": posted,
+                    "debit": line.debit,
+                    "credit": line.credit,
                     "currency": line.currency,
                     "amount": line.amount,
                     "rate": line.rate,
@@ -585,26 +629,34 @@ async def _rate_on(connection: AsyncConnection, currency: str, day: date) -> Dec
 
 
 async def _add_to_balances(
-    connection: AsyncConnection, day: date, entry_lines: Sequence[Record]
+    connection: AsyncConnection, day: date, entry_lines: Sequence[Any]
 ) -> None:
-    """Add the lines to their accounts' day, in account order so concurrent posts never deadlock."""
+    """Add the lines to their accounts' day in one statement, rows in account order so that
+    concurrent posts take the row locks in the same order and never deadlock."""
     totals: dict[uuid.UUID, list[int]] = {}
     for line in entry_lines:
         debit_credit = totals.setdefault(line.account_id, [0, 0])
         debit_credit[0] += line.debit
         debit_credit[1] += line.credit
+    rows = [
+        {"account_id": account_id, "day": day, "debit": debit, "credit": credit}
+        for account_id, (debit, credit) in sorted(totals.items(), key=lambda item: str(item[0]))
+    ]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for account_id in sorted(totals, key=str):
-        debit, credit = totals[account_id]
-        statement = dialect.insert(daily_balances).values(
-            account_id=account_id, day=day, debit=debit, credit=credit
+    statement = dialect.insert(daily_balances).values(rows)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[daily_balances.c.account_id, daily_balances.c.day],
+            set_={
+                "debit": daily_balances.c.debit + statement.excluded.debit,
+                "credit": daily_balances.c.credit + statement.excluded.credit,
+            },
         )
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[daily_balances.c.account_id, daily_balances.c.day],
-                set_={
-                    "debit": daily_balances.c.debit + statement.excluded.debit,
-                    "credit": daily_balances.c.credit + statement.excluded.credit,
-                },
-            )
-        )
+    )
+
+
+async def _open_year_of(connection: AsyncConnection, day: date) -> uuid.UUID:
+    period = await open_period_of(connection, day)
+    if period is None:
+        raise PeriodClosed(f"{day} is not in an open period.")
+    return period[0]
