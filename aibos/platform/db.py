@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar, cast
 
-from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event
+from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event, func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -46,6 +46,12 @@ def table_of(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
     return table
+
+
+def contains_text(column: Any, text: str) -> Any:
+    """`column` holds `text`, case-insensitively and literally (% and _ are not wildcards)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def affected_rows(result: Result[*tuple[Any, ...]]) -> int:

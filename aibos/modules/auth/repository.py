@@ -89,6 +89,24 @@ async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetim
     return bool(affected_rows(result))
 
 
+async def spent_refresh_token(executor: Executor, token_hash: str) -> uuid.UUID | None:
+    """The session of a refresh token that was already used, if this is one."""
+    query = select(refresh_tokens.c.session_id).where(
+        refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.used_at.is_not(None)
+    )
+    session_id: uuid.UUID | None = await executor.scalar(query)
+    return session_id
+
+
+async def hold_credential(session: AsyncSession, user_id: uuid.UUID) -> None:
+    query = (
+        select(credentials.c.user_id)
+        .where(credentials.c.user_id == user_id)
+        .with_for_update(read=True)
+    )
+    await session.execute(query)
+
+
 async def refresh_token_session(executor: Executor, token_hash: str) -> uuid.UUID | None:
     query = select(refresh_tokens.c.session_id).where(refresh_tokens.c.token_hash == token_hash)
     return await executor.scalar(query)

@@ -83,16 +83,18 @@ class AuthService:
         await self._limiter.hit(
             "login-address", client.address or "-", settings.rate_limit_login_per_address
         )
-        await self._limiter.hit(
-            "login-account", email.lower(), settings.rate_limit_login_per_account
-        )
+        # An account's limit counts failed attempts only, so signing in often never locks it.
+        account_limit = ("login-account", email.lower(), settings.rate_limit_login_per_account)
+        await self._limiter.check(*account_limit)
         async with unit_of_work(self._session_factory) as session:
             user = await self._directory.find_by_email(session, email)
             stored = await repository.password_hash(session, user.id) if user else None
         if user is None or stored is None:
             await self._passwords.spend_a_verification(password)
+            await self._limiter.hit(*account_limit)
             raise InvalidCredentials()
         if not await self._passwords.verify(stored, password):
+            await self._limiter.hit(*account_limit)
             raise InvalidCredentials()
         if not user.is_active:
             raise AccountDisabled()
@@ -110,24 +112,31 @@ class AuthService:
         async with unit_of_work(self._session_factory) as session:
             if await repository.use_refresh_token(session, token_hash, now):
                 return await self._rotate(session, token_hash, now)
-            session_id = await repository.refresh_token_session(session, token_hash)
-            if session_id is not None:
+            spent = await repository.spent_refresh_token(session, token_hash)
+            if spent is not None:
                 # A rotated token came back: whoever holds the family, it is no longer safe.
-                await repository.revoke_sessions(session, now, session_id=session_id)
-        raise InvalidRefreshToken() if session_id is None else RefreshTokenReused()
+                await repository.revoke_sessions(session, now, session_id=spent)
+        raise InvalidRefreshToken() if spent is None else RefreshTokenReused()
 
     async def _rotate(self, session: AsyncSession, token_hash: str, now: datetime) -> TokenPair:
         session_id = await repository.refresh_token_session(session, token_hash)
         assert session_id is not None
         live = await repository.live_session(session, session_id, now)
-        user = await self._directory.get(session, live.user_id) if live else None
+        user = await self._current(session, live.user_id) if live else None
         if user is None or not user.is_active:
             raise InvalidRefreshToken()
         return await self._issue(session, user, session_id, now)
 
+    async def _current(self, session: AsyncSession, user_id: uuid.UUID) -> UserIdentity | None:
+        """The user's roles as of now: the credential row is held (shared) while they are read,
+        so a role change waits for this token to be issued, and its cut-off then falls after it."""
+        await repository.hold_credential(session, user_id)
+        return await self._directory.get(session, user_id)
+
     async def _open_session(
         self, session: AsyncSession, user: UserIdentity, client: Client
     ) -> TokenPair:
+        user = await self._current(session, user.id) or user
         now = utcnow()
         auth_session = AuthSession(
             user_id=user.id,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from aibos.modules.users.api import ADMIN_ROLE
 from aibos.modules.users.models import Role, User, UserRole
 from aibos.modules.users.schemas import UserFilters, UserSort
-from aibos.platform.db import Record, affected_rows, table_of
+from aibos.platform.db import Record, affected_rows, contains_text, table_of
 
 Executor = AsyncSession | AsyncConnection
 users = table_of(User)
@@ -62,9 +62,10 @@ async def roles_of(executor: Executor, user_ids: Sequence[uuid.UUID]) -> dict[uu
 async def find_users(executor: Executor, filters: UserFilters) -> tuple[list[Record], int]:
     conditions = []
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
         conditions.append(
-            or_(users.c.email.like(pattern), func.lower(users.c.full_name).like(pattern))
+            or_(
+                contains_text(users.c.email, filters.q), contains_text(users.c.full_name, filters.q)
+            )
         )
     if filters.role:
         holders = select(user_roles.c.user_id).where(user_roles.c.role_name == filters.role)

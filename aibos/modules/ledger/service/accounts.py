@@ -27,7 +27,7 @@ from aibos.modules.ledger.schemas import (
     MfrsClass,
 )
 from aibos.modules.ledger.tables import accounts, lines
-from aibos.platform.db import Record, for_writing, utcnow
+from aibos.platform.db import Record, contains_text, for_writing, utcnow
 
 _parent = accounts.alias("parent")
 _child = accounts.alias("child")
@@ -55,11 +55,10 @@ class AccountService:
     async def find(self, filters: AccountFilters) -> AccountsPublic:
         conditions = []
         if filters.q:
-            pattern = f"%{filters.q.lower()}%"
             conditions.append(
                 or_(
-                    func.lower(accounts.c.code).like(pattern),
-                    func.lower(accounts.c.name).like(pattern),
+                    contains_text(accounts.c.code, filters.q),
+                    contains_text(accounts.c.name, filters.q),
                 )
             )
         for column, value in (

@@ -49,7 +49,7 @@ from aibos.modules.ledger.tables import (
     lines,
     rates,
 )
-from aibos.platform.db import Record, for_writing, retrying_lock_conflicts, utcnow
+from aibos.platform.db import Record, contains_text, for_writing, retrying_lock_conflicts, utcnow
 from aibos.platform.errors import InvalidInput
 from aibos.platform.idempotency import Claim
 from aibos.platform.security import Principal
@@ -108,11 +108,10 @@ class EntryService:
         if filters.source is not None:
             conditions.append(entries.c.source == filters.source)
         if filters.q:
-            pattern = f"%{filters.q.lower()}%"
             conditions.append(
                 or_(
-                    func.lower(entries.c.description).like(pattern),
-                    func.lower(entries.c.reference).like(pattern),
+                    contains_text(entries.c.description, filters.q),
+                    contains_text(entries.c.reference, filters.q),
                 )
             )
         async with self._engine.connect() as connection:
@@ -126,7 +125,7 @@ class EntryService:
                 .limit(filters.size)
                 .offset((filters.page - 1) * filters.size)
             )
-            data = [await self._public(connection, entry_id) for entry_id in ids.all()]
+            data = await self._publics(connection, ids.all())
         return EntriesPublic(data=data, count=int(count or 0))
 
     # Writes: each is one transaction, run again when it loses a lock race.
@@ -572,30 +571,49 @@ class EntryService:
         return entry
 
     async def _public(self, connection: AsyncConnection, entry_id: uuid.UUID) -> EntryPublic:
-        entry = (await connection.execute(select(entries).where(entries.c.id == entry_id))).first()
-        if entry is None:
+        found = await self._publics(connection, [entry_id])
+        if not found:
             raise EntryNotFound()
-        rows = await connection.execute(
+        return found[0]
+
+    async def _publics(
+        self, connection: AsyncConnection, entry_ids: Sequence[uuid.UUID]
+    ) -> list[EntryPublic]:
+        """Entries with their lines, in the order asked, in three queries whatever the count."""
+        found = {
+            row.id: row
+            for row in await connection.execute(select(entries).where(entries.c.id.in_(entry_ids)))
+        }
+        lines_of: dict[uuid.UUID, list[LinePublic]] = {entry_id: [] for entry_id in found}
+        for row in await connection.execute(
             select(lines, accounts.c.code)
             .join(accounts, accounts.c.id == lines.c.account_id)
-            .where(lines.c.entry_id == entry_id)
-            .order_by(lines.c.line_number)
+            .where(lines.c.entry_id.in_(entry_ids))
+            .order_by(lines.c.entry_id, lines.c.line_number)
+        ):
+            lines_of[row.entry_id].append(self._line_public(row))
+        reversals = await connection.execute(
+            select(entries.c.reversal_of_id, entries.c.id).where(
+                entries.c.reversal_of_id.in_(entry_ids)
+            )
         )
-        reversed_by = await connection.scalar(
-            select(entries.c.id).where(entries.c.reversal_of_id == entry_id)
-        )
-        return EntryPublic(
-            **{
-                k: v
-                for k, v in entry._mapping.items()
-                if k in EntryPublic.model_fields and k != "total"
-            },
-            total=to_decimal_string(entry.total, self._functional),
-            currency=self._functional,
-            lines=[self._line_public(row) for row in rows],
-            reversal_of=entry.reversal_of_id,
-            reversed_by=reversed_by,
-        )
+        reversed_by = dict(reversals.tuples().all())
+        return [
+            EntryPublic(
+                **{
+                    key: value
+                    for key, value in found[entry_id]._mapping.items()
+                    if key in EntryPublic.model_fields and key != "total"
+                },
+                total=to_decimal_string(found[entry_id].total, self._functional),
+                currency=self._functional,
+                lines=lines_of[entry_id],
+                reversal_of=found[entry_id].reversal_of_id,
+                reversed_by=reversed_by.get(entry_id),
+            )
+            for entry_id in entry_ids
+            if entry_id in found
+        ]
 
     def _line_public(self, row: Record) -> LinePublic:
         side = Side.DEBIT if row.debit else Side.CREDIT

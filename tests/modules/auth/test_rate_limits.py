@@ -1,0 +1,136 @@
+"""Tight limits per account and per address answer 429 with Retry-After; a dead Redis fails open.
+
+Every test client comes from one address, and the sign-ups that set a test up count as attempts
+too, so each test counts in a fresh cache namespace of its own.
+"""
+
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.conftest import ClientFactory
+from tests.modules.auth.expect import assert_problem, refused_within
+from tests.people import PASSWORD, sign_up, unique_email
+
+LOGIN = "/api/v1/auth/login"
+FORGOT = "/api/v1/auth/password/forgot"
+
+
+def fresh_counters() -> dict[str, Any]:
+    return {"cache_namespace": f"aibos-test-limits-{uuid.uuid4().hex[:8]}"}
+
+
+def assert_rate_limited(response: httpx.Response, window: int) -> None:
+    assert_problem(response, 429, "RATE_LIMITED")
+    retry_after = response.headers["retry-after"]
+    assert retry_after.isdigit(), retry_after
+    assert 1 <= int(retry_after) <= window
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post(LOGIN, json={"email": email, "password": password})
+
+
+async def test_logins_to_one_account_are_limited(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person, other = await sign_up(client), await sign_up(client)
+    async with make_client(rate_limit_login_per_account="3/60", **fresh_counters()) as tight:
+        for _ in range(3):
+            assert (await login(tight, person.email, "Wr0ng-guess")).status_code == 401
+
+        blocked = await login(tight, person.email, PASSWORD)
+        others = await login(tight, other.email, PASSWORD)
+
+    assert_rate_limited(blocked, 60)
+    assert others.status_code == 200, others.text
+
+
+async def test_logins_from_one_address_are_limited(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person = await sign_up(client)
+    async with make_client(rate_limit_login_per_address="3/60", **fresh_counters()) as tight:
+        for _ in range(3):
+            assert (await login(tight, unique_email(), "Wr0ng-guess")).status_code == 401
+
+        blocked = await login(tight, person.email, PASSWORD)
+
+    assert_rate_limited(blocked, 60)
+
+
+async def test_sign_ups_from_one_address_are_limited(make_client: ClientFactory) -> None:
+    email = unique_email()
+    async with make_client(rate_limit_register_per_address="2/3600", **fresh_counters()) as tight:
+        for _ in range(2):
+            created = await tight.post(
+                "/api/v1/auth/register", json={"email": unique_email(), "password": PASSWORD}
+            )
+            assert created.status_code == 201, created.text
+
+        blocked = await tight.post(
+            "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+        )
+        login_after = await login(tight, email, PASSWORD)
+
+    assert_rate_limited(blocked, 3600)
+    assert_problem(login_after, 401, "INVALID_CREDENTIALS")
+
+
+async def test_refreshes_from_one_address_are_limited(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person = await sign_up(client)
+    token = person.refresh_token
+    async with make_client(rate_limit_refresh_per_address="2/60", **fresh_counters()) as tight:
+        for _ in range(2):
+            response = await tight.post("/api/v1/auth/refresh", json={"refresh_token": token})
+            assert response.status_code == 200, response.text
+            token = response.json()["refresh_token"]
+
+        blocked = await tight.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+    assert_rate_limited(blocked, 60)
+    # The refused attempt did not spend the token.
+    later = await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+    assert later.status_code == 200, later.text
+
+
+async def test_reset_requests_for_one_account_are_limited(make_client: ClientFactory) -> None:
+    email = unique_email()
+    async with make_client(rate_limit_reset_per_account="2/3600") as tight:
+        for _ in range(2):
+            assert (await tight.post(FORGOT, json={"email": email})).status_code == 202
+
+        blocked = await tight.post(FORGOT, json={"email": email})
+        another = await tight.post(FORGOT, json={"email": unique_email()})
+
+    assert_rate_limited(blocked, 3600)
+    assert another.status_code == 202
+
+
+async def test_reset_requests_from_one_address_are_limited(make_client: ClientFactory) -> None:
+    async with make_client(rate_limit_reset_per_address="2/3600", **fresh_counters()) as tight:
+        for _ in range(2):
+            assert (await tight.post(FORGOT, json={"email": unique_email()})).status_code == 202
+
+        blocked = await tight.post(FORGOT, json={"email": unique_email()})
+
+    assert_rate_limited(blocked, 3600)
+
+
+async def test_with_redis_down_sign_in_still_works_and_sign_out_still_takes_effect(
+    make_client: ClientFactory,
+) -> None:
+    dead_redis = "redis://127.0.0.1:1/0"
+    async with make_client(redis_url=dead_redis, rate_limit_login_per_account="1/60") as client:
+        person = await sign_up(client)  # signs in once: the whole allowance, were it counted
+        again = await login(client, person.email, PASSWORD)
+
+        response = await client.post("/api/v1/auth/logout", headers=person.headers)
+
+        assert again.status_code == 200, again.text
+
+        assert response.status_code == 204
+        await refused_within(client, person.access_token)

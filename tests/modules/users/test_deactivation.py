@@ -1,0 +1,56 @@
+"""Deactivating, reactivating and deleting an account, and what the person notices."""
+
+import httpx
+
+from tests.modules.users.checks import USERS, Cast, assert_problem, create, login, refused_within
+from tests.people import sign_up
+
+
+async def test_a_deactivated_user_cannot_sign_in_until_reactivated(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    person = await sign_up(client)
+
+    deactivated = await client.post(f"{USERS}/{person.id}/deactivate", headers=cast.admin.headers)
+
+    assert deactivated.status_code == 200
+    assert deactivated.json()["is_active"] is False
+    assert_problem(await login(client, person.email), 403, "ACCOUNT_DISABLED")
+    assert_problem(await login(client, person.email, "Wr0ng-password!"), 401, "INVALID_CREDENTIALS")
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": person.refresh_token}
+    )
+    assert refreshed.status_code == 401
+
+    reactivated = await client.post(f"{USERS}/{person.id}/reactivate", headers=cast.admin.headers)
+
+    assert reactivated.status_code == 200
+    assert reactivated.json()["is_active"] is True
+    assert (await login(client, person.email)).status_code == 200
+
+
+async def test_a_deleted_user_is_gone(client: httpx.AsyncClient, cast: Cast) -> None:
+    person = await sign_up(client)
+
+    response = await client.delete(f"{USERS}/{person.id}", headers=cast.admin.headers)
+
+    assert response.status_code == 204
+    assert response.content == b""
+    gone = await client.get(f"{USERS}/{person.id}", headers=cast.admin.headers)
+    assert_problem(gone, 404, "USER_NOT_FOUND")
+    assert_problem(await login(client, person.email), 401, "INVALID_CREDENTIALS")
+    assert await refused_within(client, person)
+    again = await client.delete(f"{USERS}/{person.id}", headers=cast.admin.headers)
+    assert_problem(again, 404, "USER_NOT_FOUND")
+
+
+async def test_a_deleted_users_email_can_be_used_again(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    user = await create(client, cast.admin)
+    await client.delete(f"{USERS}/{user['id']}", headers=cast.admin.headers)
+
+    response = await client.post(USERS, json={"email": user["email"]}, headers=cast.admin.headers)
+
+    assert response.status_code == 201
+    assert response.json()["id"] != user["id"]
