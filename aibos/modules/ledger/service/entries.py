@@ -597,7 +597,7 @@ class EntryService:
                 entries.c.reversal_of_id.in_(entry_ids)
             )
         )
-        reversed_by = {row[0]: row[1] for row in reversals}  # noqa: C416 (a Result is no mapping)
+        reversed_by = {row[0]: row[1] for row in reversals}
         return [
             EntryPublic(
                 **{
