@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -149,20 +149,107 @@ class EntryService:
 
         async def work() -> list[EntryPublic]:
             async with self._writer.begin() as connection:
-                posted = []
-                for position, data in enumerate(batch):
-                    try:
-                        entry_id = await self._create(connection, actor, data, post=True)
-                    except InvalidInput as error:
-                        error.detail = f"Entry {position}: {error.detail}"
-                        raise
-                    posted.append(await self._public(connection, entry_id))
+                entry_ids = await self._post_many(connection, actor, batch)
+                posted = await self._publics(connection, entry_ids)
                 if claim is not None:
                     body = [entry.model_dump(mode="json") for entry in posted]
                     await claim.record(connection, status_code=201, body=body)
                 return posted
 
         return await retrying_lock_conflicts(work)
+
+    async def _post_many(
+        self, connection: AsyncConnection, actor: Principal, batch: list[EntryIn]
+    ) -> list[uuid.UUID]:
+        """A batch in set-wise statements: the rows of all entries at once, balances summed per
+        account and day, and one move of each year's counter. Entries above the approval
+        threshold wait for approval, as they would one by one."""
+        known = await self._accounts_named(
+            connection, {line.account_code for data in batch for line in data.lines}
+        )
+        years: dict[date, uuid.UUID] = {}
+        entry_rows: list[dict[str, Any]] = []
+        line_rows: list[dict[str, Any]] = []
+        posted_lines: list[tuple[date, PreparedLine]] = []
+        numbering: list[tuple[uuid.UUID, uuid.UUID]] = []
+        for position, data in enumerate(batch):
+            try:
+                prepared = await self._prepare(connection, data, known=known)
+                self._check_lines(prepared)
+                if data.entry_date not in years:
+                    years[data.entry_date] = await _open_year_of(connection, data.entry_date)
+            except InvalidInput as error:
+                error.detail = f"Entry {position}: {error.detail}"
+                raise
+            entry_id, posts_now = uuid.uuid4(), _total(prepared) <= self._threshold
+            entry_rows.append(
+                {
+                    "id": entry_id,
+                    "entry_date": data.entry_date,
+                    "description": data.description,
+                    "reference": data.reference,
+                    "source": data.source,
+                    "status": EntryStatus.DRAFT if posts_now else EntryStatus.PENDING_APPROVAL,
+                    "total": _total(prepared),
+                    "created_by": actor.user_id,
+                    "created_at": utcnow(),
+                }
+            )
+            line_rows += _line_rows(entry_id, data.entry_date, prepared, posted=posts_now)
+            if posts_now:
+                posted_lines += [(data.entry_date, line) for line in prepared]
+                numbering.append((entry_id, years[data.entry_date]))
+        await connection.execute(insert(entries), entry_rows)
+        await connection.execute(insert(lines), line_rows)
+        await _add_to_day_balances(connection, posted_lines)
+        await self._number_many(connection, actor, numbering)
+        return [row["id"] for row in entry_rows]
+
+    async def _number_many(
+        self,
+        connection: AsyncConnection,
+        actor: Principal,
+        numbering: list[tuple[uuid.UUID, uuid.UUID]],
+    ) -> None:
+        """Numbers for many entries, in batch order: each year's counter moves once."""
+        per_year: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for entry_id, year_id in numbering:
+            per_year.setdefault(year_id, []).append(entry_id)
+        now, updates = utcnow(), []
+        for year_id in sorted(per_year, key=str):
+            entry_ids = per_year[year_id]
+            last, year_name = (
+                await connection.execute(
+                    update(fiscal_years)
+                    .where(fiscal_years.c.id == year_id)
+                    .values(last_entry_number=fiscal_years.c.last_entry_number + len(entry_ids))
+                    .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
+                )
+            ).one()
+            first = last - len(entry_ids) + 1
+            updates += [
+                {
+                    "entry_id": entry_id,
+                    "fiscal_year_id": year_id,
+                    "sequence": sequence,
+                    "number": f"JE-{year_name}-{sequence:06d}",
+                }
+                for sequence, entry_id in enumerate(entry_ids, start=first)
+            ]
+        if updates:
+            await connection.execute(
+                update(entries)
+                .where(entries.c.id == bindparam("entry_id"))
+                .values(
+                    status=EntryStatus.POSTED,
+                    fiscal_year_id=bindparam("fiscal_year_id"),
+                    sequence=bindparam("sequence"),
+                    number=bindparam("number"),
+                    posted_by=actor.user_id,
+                    posted_at=now,
+                ),
+                updates,
+            )
 
     async def update_draft(
         self, actor: Principal, entry_id: uuid.UUID, data: EntryIn
@@ -418,20 +505,26 @@ class EntryService:
             if row.account_currency and row.account_currency != row.currency:
                 raise CurrencyNotAllowed(f"Account {row.code} takes {row.account_currency} only.")
 
-    async def _prepare(self, connection: AsyncConnection, data: EntryIn) -> list[PreparedLine]:
-        codes = {line.account_code for line in data.lines}
-        found = {
-            row.code: row
-            for row in await connection.execute(
-                select(
-                    accounts.c.id,
-                    accounts.c.code,
-                    accounts.c.is_active,
-                    accounts.c.currency,
-                    _IS_HEADER.label("is_header"),
-                ).where(accounts.c.code.in_(codes))
-            )
-        }
+    async def _accounts_named(
+        self, connection: AsyncConnection, codes: set[str]
+    ) -> dict[str, Record]:
+        query = select(
+            accounts.c.id,
+            accounts.c.code,
+            accounts.c.is_active,
+            accounts.c.currency,
+            _IS_HEADER.label("is_header"),
+        ).where(accounts.c.code.in_(codes))
+        return {row.code: row for row in await connection.execute(query)}
+
+    async def _prepare(
+        self, connection: AsyncConnection, data: EntryIn, *, known: dict[str, Record] | None = None
+    ) -> list[PreparedLine]:
+        found = (
+            known
+            if known is not None
+            else await self._accounts_named(connection, {line.account_code for line in data.lines})
+        )
         prepared = []
         for number, line in enumerate(data.lines, start=1):
             account = found.get(line.account_code)
@@ -486,26 +579,7 @@ class EntryService:
         *,
         posted: bool = False,
     ) -> None:
-        await connection.execute(
-            insert(lines),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "entry_id": entry_id,
-                    "line_number": number,
-                    "account_id": line.account_id,
-                    "entry_date": day,
-                    "posted": posted,
-                    "debit": line.debit,
-                    "credit": line.credit,
-                    "currency": line.currency,
-                    "amount": line.amount,
-                    "rate": line.rate,
-                    "memo": line.memo,
-                }
-                for number, line in enumerate(prepared, start=1)
-            ],
-        )
+        await connection.execute(insert(lines), _line_rows(entry_id, day, prepared, posted=posted))
 
     async def _copy_reversed(
         self,
@@ -630,6 +704,28 @@ class EntryService:
         )
 
 
+def _line_rows(
+    entry_id: uuid.UUID, day: date, prepared: list[PreparedLine], *, posted: bool
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "entry_id": entry_id,
+            "line_number": number,
+            "account_id": line.account_id,
+            "entry_date": day,
+            "posted": posted,
+            "debit": line.debit,
+            "credit": line.credit,
+            "currency": line.currency,
+            "amount": line.amount,
+            "rate": line.rate,
+            "memo": line.memo,
+        }
+        for number, line in enumerate(prepared, start=1)
+    ]
+
+
 def _total(prepared: list[PreparedLine]) -> int:
     return sum(line.functional for line in prepared if line.side is Side.DEBIT)
 
@@ -649,16 +745,24 @@ async def _rate_on(connection: AsyncConnection, currency: str, day: date) -> Dec
 async def _add_to_balances(
     connection: AsyncConnection, day: date, entry_lines: Sequence[Any]
 ) -> None:
-    """Add the lines to their accounts' day in one statement, rows in account order so that
+    await _add_to_day_balances(connection, [(day, line) for line in entry_lines])
+
+
+async def _add_to_day_balances(
+    connection: AsyncConnection, dated_lines: Sequence[tuple[date, Any]]
+) -> None:
+    """Add lines to their account's day in one statement, rows in (account, day) order so that
     concurrent posts take the row locks in the same order and never deadlock."""
-    totals: dict[uuid.UUID, list[int]] = {}
-    for line in entry_lines:
-        debit_credit = totals.setdefault(line.account_id, [0, 0])
-        debit_credit[0] += line.debit
-        debit_credit[1] += line.credit
+    totals: dict[tuple[str, date], list[Any]] = {}
+    for day, line in dated_lines:
+        row = totals.setdefault((str(line.account_id), day), [line.account_id, 0, 0])
+        row[1] += line.debit
+        row[2] += line.credit
+    if not totals:
+        return
     rows = [
         {"account_id": account_id, "day": day, "debit": debit, "credit": credit}
-        for account_id, (debit, credit) in sorted(totals.items(), key=lambda item: str(item[0]))
+        for (_, day), (account_id, debit, credit) in sorted(totals.items())
     ]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(daily_balances).values(rows)
