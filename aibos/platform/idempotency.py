@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Column, String, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -82,6 +83,24 @@ class Claim:
             .where(keys.c.owner == self.owner, keys.c.key == self.key)
             .values(status_code=status_code, response=json.dumps(body), running_until=None)
         )
+
+
+async def remember(
+    claim: Claim | None,
+    connection: AsyncSession | AsyncConnection,
+    answer: BaseModel | list[Any],
+    *,
+    status_code: int = 201,
+) -> None:
+    """Keep the answer with its key, in the transaction of the work, when there is a key."""
+    if claim is None:
+        return
+    body = (
+        [item.model_dump(mode="json") for item in answer]
+        if isinstance(answer, list)
+        else answer.model_dump(mode="json")
+    )
+    await claim.record(connection, status_code=status_code, body=body)
 
 
 def request_hash(operation: str, body: Any) -> str:

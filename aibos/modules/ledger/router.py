@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -54,29 +55,46 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", description="Repeat a request safely: same key, same answer"),
 ]
 CanRead = Depends(require(permissions.READ))
+CanKeepAccounts = Annotated[Principal, Depends(require(permissions.KEEP_ACCOUNTS))]
+CanManagePeriods = Annotated[Principal, Depends(require(permissions.MANAGE_PERIODS))]
+CanKeepRates = Annotated[Principal, Depends(require(permissions.KEEP_RATES))]
 CREATED = status.HTTP_201_CREATED
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
-async def _once(
-    ledger: LedgerContainer,
-    request: Request,
-    response: Response,
-    principal: Principal,
-    key: str | None,
-    body: BaseModel | None,
-    work: Callable[[Claim | None], Awaitable[T]],
-) -> T | Any:
-    operation = f"{request.method} {request.url.path}"
-    return await run_idempotently(
-        idempotency=ledger.idempotency(),
-        key=key,
-        owner=principal.user_id,
-        operation=operation,
-        body=None if body is None else body.model_dump(mode="json"),
-        response=response,
-        work=work,
-    )
+@dataclass(frozen=True, slots=True)
+class Once:
+    """Runs a write once per Idempotency-Key, when the client sends one."""
+
+    request: Request
+    response: Response
+    ledger: LedgerContainer
+    key: str | None
+
+    async def run(
+        self,
+        principal: Principal,
+        body: BaseModel | None,
+        work: Callable[[Claim | None], Awaitable[T]],
+    ) -> T | Any:
+        return await run_idempotently(
+            idempotency=self.ledger.idempotency(),
+            key=self.key,
+            owner=principal.user_id,
+            operation=f"{self.request.method} {self.request.url.path}",
+            body=None if body is None else body.model_dump(mode="json"),
+            response=self.response,
+            work=work,
+        )
+
+
+def _once(
+    request: Request, response: Response, ledger: Ledger, idempotency_key: IdempotencyKey = None
+) -> Once:
+    return Once(request, response, ledger, idempotency_key)
+
+
+OnceDep = Annotated[Once, Depends(_once)]
 
 
 # Chart of accounts
@@ -90,28 +108,37 @@ async def list_accounts(
     return await ledger.accounts().find(filters)
 
 
-KeepAccounts = Depends(require(permissions.KEEP_ACCOUNTS))
 _CSV_BODY = {
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
 }
 
 
-@router.post("/accounts/default-chart", status_code=CREATED, dependencies=[KeepAccounts])
-async def load_default_chart(ledger: Ledger) -> ChartLoaded:
+@router.post("/accounts/default-chart", status_code=CREATED)
+async def load_default_chart(
+    ledger: Ledger, once: OnceDep, principal: CanKeepAccounts
+) -> ChartLoaded:
     """Load the default chart for a Malaysian company, classified for MFRS (into an empty chart)."""
-    return ChartLoaded(loaded=await ledger.chart_files().load(default_chart()))
+    return await once.run(
+        principal, None, lambda claim: ledger.chart_files().load(default_chart(), claim)
+    )
 
 
-@router.post(
-    "/accounts/import", status_code=CREATED, dependencies=[KeepAccounts], openapi_extra=_CSV_BODY
-)
-async def import_chart(request: Request, ledger: Ledger) -> ChartLoaded:
+@router.post("/accounts/import", status_code=CREATED, openapi_extra=_CSV_BODY)
+async def import_chart(
+    request: Request, ledger: Ledger, once: OnceDep, principal: CanKeepAccounts
+) -> ChartLoaded:
     """Add accounts from CSV (code,name,type,mfrs_class,parent_code,currency): all or none."""
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidAccount("The CSV must be UTF-8.") from error
-    return ChartLoaded(loaded=await ledger.chart_files().load(text))
+    return await once.run(
+        principal, _Csv(text=text), lambda claim: ledger.chart_files().load(text, claim)
+    )
+
+
+class _Csv(BaseModel):
+    text: str
 
 
 @router.get("/accounts/export", dependencies=[CanRead], response_class=Response)
@@ -120,12 +147,12 @@ async def export_chart(ledger: Ledger) -> Response:
     return csv_text(await ledger.chart_files().export(), filename="chart-of-accounts")
 
 
-@router.post(
-    "/accounts", status_code=CREATED, dependencies=[Depends(require(permissions.KEEP_ACCOUNTS))]
-)
-async def create_account(ledger: Ledger, data: AccountCreate) -> AccountPublic:
+@router.post("/accounts", status_code=CREATED)
+async def create_account(
+    ledger: Ledger, data: AccountCreate, once: OnceDep, principal: CanKeepAccounts
+) -> AccountPublic:
     """Open an account; its type fixes its normal balance."""
-    return await ledger.accounts().create(data)
+    return await once.run(principal, data, lambda claim: ledger.accounts().create(data, claim))
 
 
 @router.get("/accounts/{account_id}", dependencies=[CanRead])
@@ -162,14 +189,18 @@ async def list_fiscal_years(ledger: Ledger) -> list[FiscalYearPublic]:
     return await ledger.periods().years()
 
 
-@router.post(
-    "/fiscal-years",
-    status_code=CREATED,
-    dependencies=[Depends(require(permissions.MANAGE_PERIODS))],
-)
-async def open_fiscal_year(ledger: Ledger, data: FiscalYearCreate) -> FiscalYearPublic:
+@router.post("/fiscal-years", status_code=CREATED)
+async def open_fiscal_year(
+    ledger: Ledger, data: FiscalYearCreate, once: OnceDep, principal: CanManagePeriods
+) -> FiscalYearPublic:
     """Open a fiscal year of twelve monthly periods from any month."""
-    return await ledger.periods().open_year(start_date=data.start_date, name=data.name)
+    return await once.run(
+        principal,
+        data,
+        lambda claim: ledger.periods().open_year(
+            start_date=data.start_date, name=data.name, claim=claim
+        ),
+    )
 
 
 @router.get("/fiscal-years/{year_id}", dependencies=[CanRead])
@@ -183,11 +214,16 @@ async def close_fiscal_year(
     year_id: uuid.UUID,
     ledger: Ledger,
     data: YearEndClose,
-    principal: Annotated[Principal, Depends(require(permissions.MANAGE_PERIODS))],
+    once: OnceDep,
+    principal: CanManagePeriods,
 ) -> FiscalYearPublic:
     """Year-end close: profit to retained earnings, periods locked, the next year opened."""
-    return await ledger.year_end().close(
-        principal, year_id, retained_earnings_code=data.retained_earnings_code
+    return await once.run(
+        principal,
+        data,
+        lambda claim: ledger.year_end().close(
+            principal, year_id, retained_earnings_code=data.retained_earnings_code, claim=claim
+        ),
     )
 
 
@@ -215,12 +251,12 @@ async def list_rates(
     return await ledger.rates().find(currency=currency, on=on)
 
 
-@router.post(
-    "/exchange-rates", status_code=CREATED, dependencies=[Depends(require(permissions.KEEP_RATES))]
-)
-async def set_rate(ledger: Ledger, data: ExchangeRateIn) -> ExchangeRatePublic:
+@router.post("/exchange-rates", status_code=CREATED)
+async def set_rate(
+    ledger: Ledger, data: ExchangeRateIn, once: OnceDep, principal: CanKeepRates
+) -> ExchangeRatePublic:
     """Set the rate of a currency from a date on."""
-    return await ledger.rates().set(data)
+    return await once.run(principal, data, lambda claim: ledger.rates().set(data, claim))
 
 
 # Journal entries
@@ -228,23 +264,17 @@ async def set_rate(ledger: Ledger, data: ExchangeRateIn) -> ExchangeRatePublic:
 
 @router.post("/entries", status_code=CREATED)
 async def create_entry(
-    request: Request,
-    response: Response,
+    once: OnceDep,
     ledger: Ledger,
     data: EntryCreate,
     principal: Annotated[Principal, Depends(require(permissions.DRAFT))],
-    idempotency_key: IdempotencyKey = None,
 ) -> EntryPublic:
     """Draft an entry, or with `post: true` post it (or submit it, above the approval threshold)."""
     if data.post:
         await require(permissions.POST)(principal)
     entry = EntryIn.model_validate(data.model_dump(exclude={"post"}))
-    return await _once(
-        ledger,
-        request,
-        response,
+    return await once.run(
         principal,
-        idempotency_key,
         data,
         lambda claim: ledger.entries().create(principal, entry, post=data.post, claim=claim),
     )
@@ -258,21 +288,15 @@ async def list_entries(ledger: Ledger, filters: Annotated[EntryFilters, Query()]
 
 @router.post("/entries/batch", status_code=CREATED)
 async def post_batch(
-    request: Request,
-    response: Response,
+    once: OnceDep,
     ledger: Ledger,
     batch: list[EntryIn],
     principal: Annotated[Principal, Depends(require(permissions.POST))],
-    idempotency_key: IdempotencyKey = None,
 ) -> list[EntryPublic]:
     """Post up to 1,000 entries in one call, all or nothing."""
     body = _Batch(entries=batch)
-    return await _once(
-        ledger,
-        request,
-        response,
+    return await once.run(
         principal,
-        idempotency_key,
         body,
         lambda claim: ledger.entries().create_batch(principal, batch, claim=claim),
     )
@@ -313,19 +337,13 @@ async def discard_draft(entry_id: uuid.UUID, ledger: Ledger) -> Response:
 @router.post("/entries/{entry_id}/post")
 async def post_entry(
     entry_id: uuid.UUID,
-    request: Request,
-    response: Response,
+    once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.POST))],
-    idempotency_key: IdempotencyKey = None,
 ) -> EntryPublic:
     """Post a draft; above the approval threshold it waits for a controller instead."""
-    return await _once(
-        ledger,
-        request,
-        response,
+    return await once.run(
         principal,
-        idempotency_key,
         None,
         lambda claim: ledger.entries().post(principal, entry_id, claim=claim),
     )
@@ -334,19 +352,13 @@ async def post_entry(
 @router.post("/entries/{entry_id}/approve")
 async def approve_entry(
     entry_id: uuid.UUID,
-    request: Request,
-    response: Response,
+    once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.APPROVE))],
-    idempotency_key: IdempotencyKey = None,
 ) -> EntryPublic:
     """Approve and post an entry awaiting approval; not by its own creator."""
-    return await _once(
-        ledger,
-        request,
-        response,
+    return await once.run(
         principal,
-        idempotency_key,
         None,
         lambda claim: ledger.entries().approve(principal, entry_id, claim=claim),
     )
@@ -355,21 +367,15 @@ async def approve_entry(
 @router.post("/entries/{entry_id}/reverse", status_code=CREATED)
 async def reverse_entry(
     entry_id: uuid.UUID,
-    request: Request,
-    response: Response,
+    once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.POST))],
     data: ReversalRequest | None = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> EntryPublic:
     """Reverse a posted entry with a new linked entry, sides swapped."""
     request_body = data or ReversalRequest()
-    return await _once(
-        ledger,
-        request,
-        response,
+    return await once.run(
         principal,
-        idempotency_key,
         request_body,
         lambda claim: ledger.entries().reverse(principal, entry_id, request_body, claim=claim),
     )

@@ -28,6 +28,7 @@ from aibos.modules.ledger.schemas import (
 )
 from aibos.modules.ledger.tables import accounts, lines
 from aibos.platform.db import Record, contains_text, for_writing, utcnow
+from aibos.platform.idempotency import Claim, remember
 
 _parent = accounts.alias("parent")
 _child = accounts.alias("child")
@@ -91,10 +92,12 @@ class AccountService:
         async with self._engine.connect() as connection:
             return to_public(await _account_row(connection, accounts.c.id == account_id))
 
-    async def create(self, data: AccountCreate) -> AccountPublic:
+    async def create(self, data: AccountCreate, claim: Claim | None = None) -> AccountPublic:
         async with self._writer.begin() as connection:
             account_id = await add_account(connection, data)
-            return to_public(await _account_row(connection, accounts.c.id == account_id))
+            account = to_public(await _account_row(connection, accounts.c.id == account_id))
+            await remember(claim, connection, account)
+            return account
 
     async def update(self, account_id: uuid.UUID, changes: AccountUpdate) -> AccountPublic:
         async with self._writer.begin() as connection:

@@ -11,11 +11,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aibos.modules.ledger.exceptions import InvalidAccount
-from aibos.modules.ledger.schemas import AccountCreate
+from aibos.modules.ledger.schemas import AccountCreate, ChartLoaded
 from aibos.modules.ledger.service.accounts import AccountService, add_account, parent_for
 from aibos.modules.ledger.tables import accounts
 from aibos.platform.db import for_writing
 from aibos.platform.errors import DomainError
+from aibos.platform.idempotency import Claim, remember
 
 COLUMNS = ["code", "name", "type", "mfrs_class", "parent_code", "currency"]
 MAX_ROWS = 5000
@@ -48,7 +49,7 @@ class ChartFiles:
         self._writer = for_writing(engine)
         self._accounts = accounts_service
 
-    async def load(self, text: str) -> int:
+    async def load(self, text: str, claim: Claim | None = None) -> ChartLoaded:
         """Add every account of the CSV, parents before or after their children; all or none."""
         rows = parse(text)
         async with self._writer.begin() as connection:
@@ -68,7 +69,9 @@ class ChartFiles:
                         .where(accounts.c.code == row.code)
                         .values(parent_id=parent_id)
                     )
-        return len(rows)
+            loaded = ChartLoaded(loaded=len(rows))
+            await remember(claim, connection, loaded)
+            return loaded
 
     async def export(self) -> str:
         chart = await self._accounts.everything()

@@ -51,7 +51,7 @@ from aibos.modules.ledger.tables import (
 )
 from aibos.platform.db import Record, contains_text, for_writing, retrying_lock_conflicts, utcnow
 from aibos.platform.errors import InvalidInput
-from aibos.platform.idempotency import Claim
+from aibos.platform.idempotency import Claim, remember
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
 
@@ -151,9 +151,7 @@ class EntryService:
             async with self._writer.begin() as connection:
                 entry_ids = await self._post_many(connection, actor, batch)
                 posted = await self._publics(connection, entry_ids)
-                if claim is not None:
-                    body = [entry.model_dump(mode="json") for entry in posted]
-                    await claim.record(connection, status_code=201, body=body)
+                await remember(claim, connection, posted)
                 return posted
 
         return await retrying_lock_conflicts(work)
@@ -640,8 +638,7 @@ class EntryService:
         self, connection: AsyncConnection, entry_id: uuid.UUID, claim: Claim | None
     ) -> EntryPublic:
         entry = await self._public(connection, entry_id)
-        if claim is not None:
-            await claim.record(connection, status_code=201, body=entry.model_dump(mode="json"))
+        await remember(claim, connection, entry)
         return entry
 
     async def _public(self, connection: AsyncConnection, entry_id: uuid.UUID) -> EntryPublic:

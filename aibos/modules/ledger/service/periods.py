@@ -17,6 +17,7 @@ from aibos.modules.ledger.models import FiscalYear, Period
 from aibos.modules.ledger.schemas import FiscalYearPublic, PeriodPublic, PeriodStatus
 from aibos.modules.ledger.tables import fiscal_years, periods
 from aibos.platform.db import for_writing, utcnow
+from aibos.platform.idempotency import Claim, remember
 from aibos.platform.security import Principal
 
 MONTHS = 12
@@ -50,10 +51,14 @@ class PeriodService:
         async with self._engine.connect() as connection:
             return await fiscal_year(connection, year_id)
 
-    async def open_year(self, *, start_date: date, name: str | None) -> FiscalYearPublic:
+    async def open_year(
+        self, *, start_date: date, name: str | None, claim: Claim | None = None
+    ) -> FiscalYearPublic:
         """A fiscal year of twelve monthly periods, all open; it starts on the 1st of a month."""
         async with self._writer.begin() as connection:
-            return await open_year(connection, start_date=start_date, name=name)
+            year = await open_year(connection, start_date=start_date, name=name)
+            await remember(claim, connection, year)
+            return year
 
     async def change_period(
         self, actor: Principal, period_id: uuid.UUID, *, status: PeriodStatus, reason: str

@@ -11,6 +11,7 @@ from aibos.modules.ledger.money import exponent
 from aibos.modules.ledger.schemas import ExchangeRateIn, ExchangeRatePublic
 from aibos.modules.ledger.tables import rates
 from aibos.platform.db import for_writing
+from aibos.platform.idempotency import Claim, remember
 from aibos.platform.settings import Settings
 
 
@@ -38,7 +39,7 @@ class RateService:
             ]
         return [ExchangeRatePublic(**row._mapping) for row in rows]
 
-    async def set(self, data: ExchangeRateIn) -> ExchangeRatePublic:
+    async def set(self, data: ExchangeRateIn, claim: Claim | None = None) -> ExchangeRatePublic:
         exponent(data.currency)
         if data.currency == self._functional:
             raise InvalidAmount(f"{self._functional} is the functional currency: its rate is 1.")
@@ -51,4 +52,6 @@ class RateService:
                     set_={"rate": statement.excluded.rate},
                 )
             )
-        return ExchangeRatePublic(**data.model_dump())
+            rate = ExchangeRatePublic(**data.model_dump())
+            await remember(claim, connection, rate)
+            return rate

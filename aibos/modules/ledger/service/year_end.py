@@ -27,6 +27,7 @@ from aibos.modules.ledger.service.entries import EntryService
 from aibos.modules.ledger.service.periods import fiscal_year, open_year
 from aibos.modules.ledger.tables import accounts, daily_balances, fiscal_years, periods
 from aibos.platform.db import for_writing, retrying_lock_conflicts
+from aibos.platform.idempotency import Claim, remember
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
 
@@ -40,7 +41,12 @@ class YearEnd:
         self._currency = settings.functional_currency
 
     async def close(
-        self, actor: Principal, year_id: uuid.UUID, *, retained_earnings_code: str
+        self,
+        actor: Principal,
+        year_id: uuid.UUID,
+        *,
+        retained_earnings_code: str,
+        claim: Claim | None = None,
     ) -> FiscalYearPublic:
         """Post the closing entry on the last day, lock every period, open the next year."""
 
@@ -111,7 +117,9 @@ class YearEnd:
                 )
                 if following is None:
                     await open_year(connection, start_date=next_start, name=None)
-                return await fiscal_year(connection, year_id)
+                closed = await fiscal_year(connection, year_id)
+                await remember(claim, connection, closed, status_code=200)
+                return closed
 
         return await retrying_lock_conflicts(work)
 
