@@ -180,19 +180,8 @@ class EntryService:
                 error.detail = f"Entry {position}: {error.detail}"
                 raise
             entry_id, posts_now = uuid.uuid4(), _total(prepared) <= self._threshold
-            entry_rows.append(
-                {
-                    "id": entry_id,
-                    "entry_date": data.entry_date,
-                    "description": data.description,
-                    "reference": data.reference,
-                    "source": data.source,
-                    "status": EntryStatus.DRAFT if posts_now else EntryStatus.PENDING_APPROVAL,
-                    "total": _total(prepared),
-                    "created_by": actor.user_id,
-                    "created_at": utcnow(),
-                }
-            )
+            status = EntryStatus.DRAFT if posts_now else EntryStatus.PENDING_APPROVAL
+            entry_rows.append(_entry_row(entry_id, data, actor, prepared, status=status))
             line_rows += _line_rows(entry_id, data.entry_date, prepared, posted=posts_now)
             if posts_now:
                 posted_lines += [(data.entry_date, line) for line in prepared]
@@ -346,17 +335,7 @@ class EntryService:
             self._check_lines(prepared)
             year_id = await _open_year_of(connection, data.entry_date)
         await connection.execute(
-            insert(entries).values(
-                id=entry_id,
-                entry_date=data.entry_date,
-                description=data.description,
-                reference=data.reference,
-                source=data.source,
-                status=EntryStatus.DRAFT,
-                total=_total(prepared),
-                created_by=actor.user_id,
-                created_at=utcnow(),
-            )
+            insert(entries).values(_entry_row(entry_id, data, actor, prepared))
         )
         await self._insert_lines(connection, entry_id, data.entry_date, prepared, posted=posts_now)
         if posts_now:
@@ -387,16 +366,7 @@ class EntryService:
         prepared = await self._prepare(connection, data)
         entry_id = uuid.uuid4()
         await connection.execute(
-            insert(entries).values(
-                id=entry_id,
-                entry_date=data.entry_date,
-                description=data.description,
-                source=data.source,
-                status=EntryStatus.DRAFT,
-                total=_total(prepared),
-                created_by=actor.user_id,
-                created_at=utcnow(),
-            )
+            insert(entries).values(_entry_row(entry_id, data, actor, prepared))
         )
         await self._insert_lines(connection, entry_id, data.entry_date, prepared)
         entry = await self._locked(connection, entry_id)
@@ -699,6 +669,27 @@ class EntryService:
             functional_amount=to_decimal_string(functional, self._functional),
             memo=row.memo,
         )
+
+
+def _entry_row(
+    entry_id: uuid.UUID,
+    data: EntryIn,
+    actor: Principal,
+    prepared: list[PreparedLine],
+    *,
+    status: EntryStatus = EntryStatus.DRAFT,
+) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "entry_date": data.entry_date,
+        "description": data.description,
+        "reference": data.reference,
+        "source": data.source,
+        "status": status,
+        "total": _total(prepared),
+        "created_by": actor.user_id,
+        "created_at": utcnow(),
+    }
 
 
 def _line_rows(
