@@ -121,6 +121,11 @@ def _begin_immediately(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
+def for_reading(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for reads: no BEGIN and ROLLBACK around each one."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def for_writing(engine: AsyncEngine) -> AsyncEngine:
     """The same engine and pool, for transactions that will write (SQLite locks up front)."""
     return engine.execution_options(**{_WRITING: True})

@@ -13,7 +13,7 @@ from aibos.modules.auth import repository
 from aibos.modules.auth.exceptions import InvalidToken
 from aibos.modules.auth.tokens import KeyRing
 from aibos.modules.users.api import UserDirectory
-from aibos.platform.db import utcnow
+from aibos.platform.db import for_reading, utcnow
 from aibos.platform.security import Principal
 
 _MAX_CACHED_SESSIONS = 100_000
@@ -40,7 +40,7 @@ class TokenAuthenticator:
         directory: UserDirectory,
         cache_seconds: float,
     ) -> None:
-        self._engine = engine
+        self._reader = for_reading(engine)
         self._keys = keys
         self._directory = directory
         self._cache_seconds = cache_seconds
@@ -68,7 +68,7 @@ class TokenAuthenticator:
         cached = self._sessions.get(session_id)
         if cached is not None and now - cached.read_at < self._cache_seconds:
             return cached
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             row = await repository.session_state(connection, session_id)
         if row is None:
             return None

@@ -28,15 +28,15 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 jwks_router = APIRouter(tags=["auth"])
 
 
-def _service(request: Request) -> AuthService:
+async def _service(request: Request) -> AuthService:
     return module_container(request, AuthContainer).service()
 
 
-def _links(request: Request) -> MailedLinks:
+async def _links(request: Request) -> MailedLinks:
     return module_container(request, AuthContainer).links()
 
 
-def _client(request: Request) -> Client:
+async def _client(request: Request) -> Client:
     address = request.client.host if request.client else None
     return Client(address=address, user_agent=request.headers.get("user-agent", ""))
 

@@ -10,7 +10,7 @@ from aibos.platform.routing import API_PREFIX, module_container
 router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"])
 
 
-def _service(request: Request) -> HealthService:
+async def _service(request: Request) -> HealthService:
     return module_container(request, HealthContainer).service()
 
 

@@ -45,7 +45,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/ledger", tags=["ledger"])
 T = TypeVar("T")
 
 
-def _ledger(request: Request) -> LedgerContainer:
+async def _ledger(request: Request) -> LedgerContainer:
     return module_container(request, LedgerContainer)
 
 

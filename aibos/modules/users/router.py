@@ -23,7 +23,7 @@ from aibos.platform.security import CurrentPrincipal, require
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 
-def _service(request: Request) -> UserService:
+async def _service(request: Request) -> UserService:
     return module_container(request, UsersContainer).service()
 
 

@@ -38,7 +38,7 @@ from aibos.modules.users.schemas import (
     UserReplace,
     UsersPublic,
 )
-from aibos.platform.db import unit_of_work, utcnow
+from aibos.platform.db import for_reading, unit_of_work, utcnow
 from aibos.platform.events import EventBus
 from aibos.platform.security import Principal
 
@@ -50,12 +50,13 @@ class RoleBook:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reader = for_reading(engine)
         self._roles: dict[str, RolePublic] = {}
         self._read_at = float("-inf")
 
     async def all(self) -> dict[str, RolePublic]:
         if time.monotonic() - self._read_at > ROLE_CACHE_SECONDS:
-            async with self._engine.connect() as connection:
+            async with self._reader.connect() as connection:
                 rows = await repository.all_roles(connection)
             self._roles = {row.name: RolePublic(**row._mapping) for row in rows}
             self._read_at = time.monotonic()
@@ -81,12 +82,13 @@ class UserService:
         roles: RoleBook,
     ) -> None:
         self._engine = engine
+        self._reader = for_reading(engine)
         self._session_factory = session_factory
         self._events = events
         self._roles = roles
 
     async def me(self, actor: Principal) -> UserPublic:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             row = await repository.user_by_id(connection, actor.user_id)
         if row is None:
             raise UserNotFound()
@@ -94,11 +96,11 @@ class UserService:
 
     async def get(self, actor: Principal, user_id: uuid.UUID) -> UserPublic:
         _may_touch(actor, user_id, READ_USERS)
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             return await _public(connection, user_id)
 
     async def find(self, filters: UserFilters) -> UsersPublic:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             rows, count = await repository.find_users(connection, filters)
             roles = await repository.roles_of(connection, [row.id for row in rows])
         users = [UserPublic(**row._mapping, roles=roles[row.id]) for row in rows]

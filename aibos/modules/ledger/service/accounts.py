@@ -27,7 +27,7 @@ from aibos.modules.ledger.schemas import (
     MfrsClass,
 )
 from aibos.modules.ledger.tables import accounts, lines
-from aibos.platform.db import Record, contains_text, for_writing, utcnow
+from aibos.platform.db import Record, contains_text, for_reading, for_writing, utcnow
 from aibos.platform.idempotency import Claim, remember
 
 _parent = accounts.alias("parent")
@@ -50,7 +50,7 @@ def to_public(row: Record) -> AccountPublic:
 
 class AccountService:
     def __init__(self, *, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._reader = for_reading(engine)
         self._writer = for_writing(engine)
 
     async def find(self, filters: AccountFilters) -> AccountsPublic:
@@ -69,7 +69,7 @@ class AccountService:
         ):
             if value is not None:
                 conditions.append(column == value)
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             count = await connection.scalar(
                 select(func.count()).select_from(accounts).where(*conditions)
             )
@@ -84,12 +84,12 @@ class AccountService:
 
     async def everything(self) -> list[AccountPublic]:
         """The whole chart in code order, for export."""
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             rows = await connection.execute(_select_accounts().order_by(accounts.c.code))
             return [to_public(row) for row in rows]
 
     async def get(self, account_id: uuid.UUID) -> AccountPublic:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             return to_public(await _account_row(connection, accounts.c.id == account_id))
 
     async def create(self, data: AccountCreate, claim: Claim | None = None) -> AccountPublic:

@@ -49,7 +49,14 @@ from aibos.modules.ledger.tables import (
     lines,
     rates,
 )
-from aibos.platform.db import Record, contains_text, for_writing, retrying_lock_conflicts, utcnow
+from aibos.platform.db import (
+    Record,
+    contains_text,
+    for_reading,
+    for_writing,
+    retrying_lock_conflicts,
+    utcnow,
+)
 from aibos.platform.errors import InvalidInput
 from aibos.platform.idempotency import Claim, remember
 from aibos.platform.security import Principal
@@ -86,7 +93,7 @@ class PreparedLine:
 
 class EntryService:
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
-        self._engine = engine
+        self._reader = for_reading(engine)
         self._writer = for_writing(engine)
         self._functional = settings.functional_currency
         self._threshold = to_minor(settings.approval_threshold, settings.functional_currency)
@@ -94,7 +101,7 @@ class EntryService:
     # Reads
 
     async def get(self, entry_id: uuid.UUID) -> EntryPublic:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             return await self._public(connection, entry_id)
 
     async def find(self, filters: EntryFilters) -> EntriesPublic:
@@ -114,7 +121,7 @@ class EntryService:
                     contains_text(entries.c.reference, filters.q),
                 )
             )
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             count = await connection.scalar(
                 select(func.count()).select_from(entries).where(*conditions)
             )

@@ -16,7 +16,7 @@ from aibos.modules.ledger.exceptions import (
 from aibos.modules.ledger.models import FiscalYear, Period
 from aibos.modules.ledger.schemas import FiscalYearPublic, PeriodPublic, PeriodStatus
 from aibos.modules.ledger.tables import fiscal_years, periods
-from aibos.platform.db import for_writing, utcnow
+from aibos.platform.db import for_reading, for_writing, utcnow
 from aibos.platform.idempotency import Claim, remember
 from aibos.platform.security import Principal
 
@@ -37,18 +37,18 @@ def add_months(day: date, months: int) -> date:
 
 class PeriodService:
     def __init__(self, *, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._reader = for_reading(engine)
         self._writer = for_writing(engine)
 
     async def years(self) -> list[FiscalYearPublic]:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             ids = await connection.scalars(
                 select(fiscal_years.c.id).order_by(fiscal_years.c.start_date)
             )
             return [await fiscal_year(connection, year_id) for year_id in ids]
 
     async def year(self, year_id: uuid.UUID) -> FiscalYearPublic:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             return await fiscal_year(connection, year_id)
 
     async def open_year(

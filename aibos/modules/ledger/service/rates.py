@@ -10,7 +10,7 @@ from aibos.modules.ledger.exceptions import InvalidAmount
 from aibos.modules.ledger.money import exponent
 from aibos.modules.ledger.schemas import ExchangeRateIn, ExchangeRatePublic
 from aibos.modules.ledger.tables import rates
-from aibos.platform.db import for_writing
+from aibos.platform.db import for_reading, for_writing
 from aibos.platform.idempotency import Claim, remember
 from aibos.platform.settings import Settings
 
@@ -19,7 +19,7 @@ class RateService:
     """The rate table: functional-currency units for one unit of a currency, by date."""
 
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
-        self._engine = engine
+        self._reader = for_reading(engine)
         self._writer = for_writing(engine)
         self._functional = settings.functional_currency
 
@@ -29,7 +29,7 @@ class RateService:
             query = query.where(rates.c.currency == currency)
         if on:
             query = query.where(rates.c.effective_date <= on)
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             rows = (await connection.execute(query)).all()
         if on:  # only the rate in force that day, per currency
             rows = [

@@ -27,6 +27,7 @@ from aibos.modules.ledger.schemas import (
     TrialBalanceRow,
 )
 from aibos.modules.ledger.tables import accounts, daily_balances, entries, fiscal_years, lines
+from aibos.platform.db import for_reading
 from aibos.platform.errors import InvalidInput
 from aibos.platform.settings import Settings
 
@@ -66,14 +67,14 @@ async def _sums(connection: AsyncConnection, *, after: date | None, until: date)
 
 class ReportService:
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
-        self._engine = engine
+        self._reader = for_reading(engine)
         self._currency = settings.functional_currency
 
     def _money(self, minor: int) -> str:
         return to_decimal_string(minor, self._currency)
 
     async def balance(self, account_id: uuid.UUID, as_of: date) -> AccountBalance:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             account = await _account(connection, account_id)
             debit, credit = (
                 await connection.execute(
@@ -106,7 +107,7 @@ class ReportService:
         """Every posted line of an account in order, a page at a time, with a running balance."""
         position = _decode(cursor) if cursor else None
         order = (lines.c.entry_date, entries.c.sequence, lines.c.line_number)
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             account = await _account(connection, account_id)
             opening = await self._opening(connection, account_id, start, position)
             query = (
@@ -184,7 +185,7 @@ class ReportService:
 
     async def trial_balance(self, *, start: date | None, end: date) -> TrialBalance:
         """Opening, debits, credits and closing per account; debits always equal credits."""
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             opening = (
                 await _sums(connection, after=None, until=start - timedelta(days=1))
                 if start
@@ -228,7 +229,7 @@ class ReportService:
         length = end - start
         previous_end = start - timedelta(days=1)
         previous_start = previous_end - length
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             classes = await _classes(connection)
             current = await _sums(connection, after=start - timedelta(days=1), until=end)
             previous = await _sums(
@@ -252,7 +253,7 @@ class ReportService:
         )
 
     async def financial_position(self, *, as_of: date, compare_to: date | None) -> Statement:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             classes = await _classes(connection)
             year_start = await _year_start(connection, as_of)
             comparative = compare_to or year_start - timedelta(days=1)
