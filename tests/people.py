@@ -89,7 +89,7 @@ def outbox(app: FastAPI) -> list[Mail]:
 
 
 async def mail_to(app: FastAPI, email: str, subject_word: str) -> Mail:
-    """The latest mail to this address whose subject has this word; mail leaves in the background."""
+    """The latest mail to this address about `subject_word`; mail leaves in the background."""
     import asyncio
 
     for _ in range(100):

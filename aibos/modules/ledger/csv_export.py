@@ -10,15 +10,23 @@ from typing import Any
 from starlette.responses import Response
 
 
-def csv_response(rows: Iterable[Mapping[str, Any]], *, filename: str) -> Response:
+def csv_response(
+    rows: Iterable[Mapping[str, Any]], *, columns: Iterable[str], filename: str
+) -> Response:
     buffer = io.StringIO()
-    writer: csv.DictWriter[str] | None = None
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
     for row in rows:
-        if writer is None:
-            writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
-            writer.writeheader()
-        writer.writerow(row)
+        writer.writerow({key: _inert(value) for key, value in row.items()})
     return csv_text(buffer.getvalue(), filename=filename)
+
+
+def _inert(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
+    formula = isinstance(value, str) and value[:1] in ("=", "+", "@", "-", "\t", "\r")
+    if formula and not value.lstrip("-").replace(".", "", 1).isdigit():
+        return "'" + value
+    return value
 
 
 def csv_text(text: str, *, filename: str) -> Response:

@@ -124,3 +124,13 @@ class UnknownAccount(InvalidInput):
 class FiscalYearClosed(Conflict):
     error_code = "FISCAL_YEAR_CLOSED"
     title = "The fiscal year is already closed"
+
+
+class ReversalBeforeOriginal(InvalidInput):
+    error_code = "REVERSAL_BEFORE_ORIGINAL"
+    title = "A reversal is dated on or after the entry it reverses"
+
+
+class FiscalYearInvalid(InvalidInput):
+    error_code = "FISCAL_YEAR_INVALID"
+    title = "A fiscal year starts on the first day of a month"

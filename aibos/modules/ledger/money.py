@@ -38,10 +38,9 @@ def to_minor(amount: str, currency: str) -> int:
         raise InvalidAmount(
             f"{amount} has more decimals than {currency} allows ({exponent(currency)})."
         )
-    minor = int(scaled)
-    if abs(minor) >= MAX_MINOR_UNITS:
+    if abs(scaled) >= MAX_MINOR_UNITS:
         raise InvalidAmount(f"{amount} {currency} is too large.")
-    return minor
+    return int(scaled)
 
 
 def to_decimal_string(minor: int, currency: str) -> str:
@@ -54,4 +53,19 @@ def convert(minor: int, *, rate: Decimal, source: str, target: str) -> int:
     """Minor units of `source` at `rate` (target per source unit), rounded half up."""
     value = Decimal(minor).scaleb(-exponent(source)) * rate
     scaled = value.scaleb(exponent(target))
-    return int(scaled.copy_abs().quantize(Decimal(1), rounding=ROUND_HALF_UP).copy_sign(scaled))
+    converted = int(
+        scaled.copy_abs().quantize(Decimal(1), rounding=ROUND_HALF_UP).copy_sign(scaled)
+    )
+    return bounded(converted, target)
+
+
+def bounded(minor: int, currency: str) -> int:
+    """Refuse an amount too large to add up safely in a signed 64-bit integer."""
+    if abs(minor) >= MAX_MINOR_UNITS:
+        raise InvalidAmount(f"{to_decimal_string(minor, currency)} {currency} is too large.")
+    return minor
+
+
+def plain(rate: Decimal) -> Decimal:
+    """4.2125000000 -> 4.2125, and 100 stays 100 (not 1E+2)."""
+    return Decimal(format(rate.normalize(), "f"))

@@ -29,11 +29,14 @@ from aibos.modules.ledger.schemas import (
     ExchangeRatePublic,
     FiscalYearCreate,
     FiscalYearPublic,
+    LedgerLine,
     PeriodChange,
     PeriodPublic,
     ReversalRequest,
     Statement,
+    StatementLine,
     TrialBalance,
+    TrialBalanceRow,
     YearEndClose,
 )
 from aibos.modules.ledger.service.chart_io import default_chart
@@ -364,6 +367,19 @@ async def approve_entry(
     )
 
 
+@router.post("/entries/{entry_id}/reject")
+async def reject_entry(
+    entry_id: uuid.UUID,
+    once: OnceDep,
+    ledger: Ledger,
+    principal: Annotated[Principal, Depends(require(permissions.APPROVE))],
+) -> EntryPublic:
+    """Send an entry awaiting approval back to draft."""
+    return await once.run(
+        principal, None, lambda claim: ledger.entries().reject(principal, entry_id, claim=claim)
+    )
+
+
 @router.post("/entries/{entry_id}/reverse", status_code=CREATED)
 async def reverse_entry(
     entry_id: uuid.UUID,
@@ -393,7 +409,8 @@ async def account_balance(
     """An account's posted balance at the end of a day."""
     balance = await ledger.reports().balance(account_id, as_of)
     if format == "csv":
-        return csv_response([balance.model_dump(mode="json")], filename="balance")
+        rows = [balance.model_dump(mode="json")]
+        return csv_response(rows, columns=AccountBalance.model_fields, filename="balance")
     return balance
 
 
@@ -411,7 +428,7 @@ async def account_ledger(
     page = await ledger.reports().ledger(account_id, start=start, end=end, cursor=cursor, size=size)
     if format == "csv":
         rows = [line.model_dump(mode="json") for line in page.data]
-        return csv_response(rows, filename="account-ledger")
+        return csv_response(rows, columns=LedgerLine.model_fields, filename="account-ledger")
     return page
 
 
@@ -423,7 +440,7 @@ async def trial_balance(
     report = await ledger.reports().trial_balance(start=start, end=end)
     if format == "csv":
         rows = [row.model_dump(mode="json") for row in report.rows]
-        return csv_response(rows, filename="trial-balance")
+        return csv_response(rows, columns=TrialBalanceRow.model_fields, filename="trial-balance")
     return report
 
 
@@ -448,5 +465,5 @@ async def financial_position(
 def _statement(statement: Statement, format: str) -> Statement | Response:
     if format == "csv":
         rows = [line.model_dump(mode="json") for line in statement.lines]
-        return csv_response(rows, filename="statement")
+        return csv_response(rows, columns=StatementLine.model_fields, filename="statement")
     return statement

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.-]{0,19}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -70,12 +70,22 @@ class AccountCreate(Strict):
 
 
 class AccountUpdate(Strict):
+    """Fields left out stay; `parent_code: null` makes it top-level, `currency: null` lifts the
+    currency restriction."""
+
     code: Code | None = None
     name: Name | None = None
     mfrs_class: MfrsClass | None = None
     parent_code: Code | None = None
     currency: Currency | None = None
     is_active: bool | None = None
+
+    @field_validator("code", "name", "mfrs_class", "is_active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
 
 
 class AccountPublic(BaseModel):
@@ -112,7 +122,7 @@ class AccountFilters(BaseModel):
 
 
 class FiscalYearCreate(Strict):
-    start_date: date = Field(description="The first day; any day of any month")
+    start_date: date = Field(description="The first day: the 1st of any month")
     name: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
 
 

@@ -24,11 +24,12 @@ from aibos.modules.ledger.exceptions import (
     InvalidLine,
     PeriodClosed,
     RateMissing,
+    ReversalBeforeOriginal,
     SelfApproval,
     TooFewLines,
     UnknownAccount,
 )
-from aibos.modules.ledger.money import convert, to_decimal_string, to_minor
+from aibos.modules.ledger.money import bounded, convert, plain, to_decimal_string, to_minor
 from aibos.modules.ledger.schemas import (
     EntriesPublic,
     EntryFilters,
@@ -282,7 +283,7 @@ class EntryService:
                 if entry.status != EntryStatus.DRAFT:
                     raise EntryStateInvalid("Only a draft is posted.")
                 await self._post_or_submit(connection, actor, entry)
-                return await self._finish(connection, entry_id, claim)
+                return await self._finish(connection, entry_id, claim, status_code=200)
 
         return await retrying_lock_conflicts(work)
 
@@ -297,9 +298,22 @@ class EntryService:
                 if entry.created_by == actor.user_id:
                     raise SelfApproval()
                 await self._post(connection, actor, entry, approved=True)
-                return await self._finish(connection, entry_id, claim)
+                return await self._finish(connection, entry_id, claim, status_code=200)
 
         return await retrying_lock_conflicts(work)
+
+    async def reject(
+        self, actor: Principal, entry_id: uuid.UUID, claim: Claim | None = None
+    ) -> EntryPublic:
+        """Send an entry awaiting approval back to draft, for its maker to mend or discard."""
+        async with self._writer.begin() as connection:
+            entry = await self._locked(connection, entry_id)
+            if entry.status != EntryStatus.PENDING_APPROVAL:
+                raise EntryStateInvalid("Only an entry awaiting approval is sent back.")
+            await connection.execute(
+                update(entries).where(entries.c.id == entry_id).values(status=EntryStatus.DRAFT)
+            )
+            return await self._finish(connection, entry_id, claim, status_code=200)
 
     async def reverse(
         self,
@@ -318,6 +332,8 @@ class EntryService:
                 day = data.entry_date or await first_open_day_from(connection, original.entry_date)
                 if day is None:
                     raise PeriodClosed("No open period on or after the original date.")
+                if day < original.entry_date:
+                    raise ReversalBeforeOriginal()
                 reversal_id = await self._copy_reversed(connection, actor, original, day, data)
                 reversal = await self._locked(connection, reversal_id)
                 await self._post(connection, actor, reversal, approved=False)
@@ -508,6 +524,7 @@ class EntryService:
             prepared.append(
                 await self._prepare_line(connection, number, line, account, data.entry_date)
             )
+        bounded(_total(prepared), self._functional)
         return prepared
 
     async def _prepare_line(
@@ -612,10 +629,15 @@ class EntryService:
             raise EntryNotEditable("Posted entries are immutable; reverse them instead.")
 
     async def _finish(
-        self, connection: AsyncConnection, entry_id: uuid.UUID, claim: Claim | None
+        self,
+        connection: AsyncConnection,
+        entry_id: uuid.UUID,
+        claim: Claim | None,
+        *,
+        status_code: int = 201,
     ) -> EntryPublic:
         entry = await self._public(connection, entry_id)
-        await remember(claim, connection, entry)
+        await remember(claim, connection, entry, status_code=status_code)
         return entry
 
     async def _public(self, connection: AsyncConnection, entry_id: uuid.UUID) -> EntryPublic:
@@ -672,7 +694,7 @@ class EntryService:
             side=side,
             amount=to_decimal_string(row.amount, row.currency),
             currency=row.currency,
-            rate=Decimal(row.rate).normalize(),
+            rate=plain(Decimal(row.rate)),
             functional_amount=to_decimal_string(functional, self._functional),
             memo=row.memo,
         )

@@ -7,9 +7,9 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aibos.modules.ledger.exceptions import (
+    FiscalYearInvalid,
     FiscalYearNotFound,
     FiscalYearOverlaps,
-    InvalidAccount,
     PeriodNotFound,
     PeriodStateChange,
 )
@@ -41,11 +41,18 @@ class PeriodService:
         self._writer = for_writing(engine)
 
     async def years(self) -> list[FiscalYearPublic]:
+        """Every year with its periods, in two queries."""
         async with self._reader.connect() as connection:
-            ids = await connection.scalars(
-                select(fiscal_years.c.id).order_by(fiscal_years.c.start_date)
+            years = (
+                await connection.execute(select(fiscal_years).order_by(fiscal_years.c.start_date))
+            ).all()
+            rows = await connection.execute(
+                select(periods).order_by(periods.c.fiscal_year_id, periods.c.number)
             )
-            return [await fiscal_year(connection, year_id) for year_id in ids]
+        periods_of: dict[uuid.UUID, list[PeriodPublic]] = {year.id: [] for year in years}
+        for row in rows:
+            periods_of[row.fiscal_year_id].append(PeriodPublic(**row._mapping))
+        return [FiscalYearPublic(**year._mapping, periods=periods_of[year.id]) for year in years]
 
     async def year(self, year_id: uuid.UUID) -> FiscalYearPublic:
         async with self._reader.connect() as connection:
@@ -138,7 +145,7 @@ async def open_year(
     connection: AsyncConnection, *, start_date: date, name: str | None
 ) -> FiscalYearPublic:
     if start_date.day != 1:
-        raise InvalidAccount("A fiscal year starts on the first day of a month.")
+        raise FiscalYearInvalid(f"{start_date} is not the first day of a month.")
     end_date = add_months(start_date, MONTHS) - timedelta(days=1)
     year = FiscalYear(name=name or str(end_date.year), start_date=start_date, end_date=end_date)
     overlap = await connection.scalar(

@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aibos.modules.ledger.exceptions import InvalidAmount
-from aibos.modules.ledger.money import exponent
+from aibos.modules.ledger.money import exponent, plain
 from aibos.modules.ledger.schemas import ExchangeRateIn, ExchangeRatePublic
 from aibos.modules.ledger.tables import rates
 from aibos.platform.db import for_reading, for_writing
@@ -37,7 +37,12 @@ class RateService:
                 for index, row in enumerate(rows)
                 if index == 0 or rows[index - 1].currency != row.currency
             ]
-        return [ExchangeRatePublic(**row._mapping) for row in rows]
+        return [
+            ExchangeRatePublic(
+                currency=row.currency, effective_date=row.effective_date, rate=plain(row.rate)
+            )
+            for row in rows
+        ]
 
     async def set(self, data: ExchangeRateIn, claim: Claim | None = None) -> ExchangeRatePublic:
         exponent(data.currency)
@@ -52,6 +57,8 @@ class RateService:
                     set_={"rate": statement.excluded.rate},
                 )
             )
-            rate = ExchangeRatePublic(**data.model_dump())
+            rate = ExchangeRatePublic(
+                currency=data.currency, effective_date=data.effective_date, rate=plain(data.rate)
+            )
             await remember(claim, connection, rate)
             return rate

@@ -185,6 +185,7 @@ class ReportService:
 
     async def trial_balance(self, *, start: date | None, end: date) -> TrialBalance:
         """Opening, debits, credits and closing per account; debits always equal credits."""
+        _check_range(start, end)
         async with self._reader.connect() as connection:
             opening = (
                 await _sums(connection, after=None, until=start - timedelta(days=1))
@@ -224,11 +225,8 @@ class ReportService:
         )
 
     async def profit_or_loss(self, *, start: date, end: date) -> Statement:
-        if end < start:
-            raise InvalidInput("The end date comes before the start date.")
-        length = end - start
-        previous_end = start - timedelta(days=1)
-        previous_start = previous_end - length
+        _check_range(start, end)
+        previous_start, previous_end = _previous_range(start, end)
         async with self._reader.connect() as connection:
             classes = await _classes(connection)
             current = await _sums(connection, after=start - timedelta(days=1), until=end)
@@ -323,6 +321,23 @@ _POSITION_LINES = [
     ("total_liabilities", "Total liabilities"),
     ("total_equity_and_liabilities", "Total equity and liabilities"),
 ]
+
+
+def _check_range(start: date | None, end: date) -> None:
+    if start is not None and end < start:
+        raise InvalidInput("The end date comes before the start date.")
+
+
+def _previous_range(start: date, end: date) -> tuple[date, date]:
+    """The range just before: as many whole months when the range is whole months, else as
+    many days (February's comparative is January, a quarter's the quarter before)."""
+    previous_end = start - timedelta(days=1)
+    whole_months = start.day == 1 and (end + timedelta(days=1)).day == 1
+    if not whole_months:
+        return previous_end - (end - start), previous_end
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    month_index = start.month - 1 - months
+    return date(start.year + month_index // 12, month_index % 12 + 1, 1), previous_end
 
 
 def _normal(kind: AccountType, debit: int, credit: int) -> int:
