@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
@@ -768,29 +769,32 @@ async def _add_to_balances(
 async def _add_to_day_balances(
     connection: AsyncConnection, dated_lines: Sequence[tuple[date, Any]]
 ) -> None:
-    """Add lines to their account's day in one statement, rows in (account, day) order so that
-    concurrent posts take the row locks in the same order and never deadlock."""
+    """Add lines to their account's day, rows in (account, day) order so that concurrent posts
+    take the row locks in the same order and never deadlock."""
     totals: dict[tuple[str, date], list[Any]] = {}
     for day, line in dated_lines:
         row = totals.setdefault((str(line.account_id), day), [line.account_id, 0, 0])
         row[1] += line.debit
         row[2] += line.credit
-    if not totals:
-        return
     rows = [
         {"account_id": account_id, "day": day, "debit": debit, "credit": credit}
         for (_, day), (account_id, debit, credit) in sorted(totals.items())
     ]
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(daily_balances).values(rows)
-    await connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[daily_balances.c.account_id, daily_balances.c.day],
-            set_={
-                "debit": daily_balances.c.debit + statement.excluded.debit,
-                "credit": daily_balances.c.credit + statement.excluded.credit,
-            },
-        )
+    if rows:
+        await connection.execute(_upsert_day_balance(connection.dialect.name), rows)
+
+
+@cache
+def _upsert_day_balance(dialect_name: str) -> Any:
+    """One statement for every post, so it is compiled once and run for many rows."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(daily_balances)
+    return statement.on_conflict_do_update(
+        index_elements=[daily_balances.c.account_id, daily_balances.c.day],
+        set_={
+            "debit": daily_balances.c.debit + statement.excluded.debit,
+            "credit": daily_balances.c.credit + statement.excluded.credit,
+        },
     )
 
 
