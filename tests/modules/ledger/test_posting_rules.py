@@ -276,3 +276,13 @@ async def test_an_unknown_entry_is_not_found(books: Books) -> None:
 
     assert_problem(read, 404, "ENTRY_NOT_FOUND")
     assert_problem(post, 404, "ENTRY_NOT_FOUND")
+
+
+async def test_the_answer_to_a_posting_is_the_entry_as_stored(books: Books) -> None:
+    await books.set_rate("USD", books.day(1, 1), "4.2125")
+    posted = await books.post(
+        books.debit("bank", "10.00", currency="USD", memo="invoice 7"),
+        books.credit("sales", "42.13"),
+    )
+
+    assert await books.get_entry(posted["id"]) == posted

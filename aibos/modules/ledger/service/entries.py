@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -144,8 +144,10 @@ class EntryService:
     ) -> EntryPublic:
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
-                entry_id = await self._create(connection, actor, data, post=post)
-                return await self._finish(connection, entry_id, claim)
+                entry_id, known = await self._create(connection, actor, data, post=post)
+                entry = known or await self._public(connection, entry_id)
+                await remember(claim, connection, entry)
+                return entry
 
         return await retrying_lock_conflicts(work)
 
@@ -351,23 +353,63 @@ class EntryService:
 
     async def _create(
         self, connection: AsyncConnection, actor: Principal, data: EntryIn, *, post: bool
-    ) -> uuid.UUID:
+    ) -> tuple[uuid.UUID, EntryPublic | None]:
+        """The new entry's id, and when it posted at once, the entry itself: everything about it
+        is known here, so it is neither checked nor read back from the database."""
         prepared = await self._prepare(connection, data)
         entry_id = uuid.uuid4()
         posts_now = post and _total(prepared) <= self._threshold
-        if posts_now:  # everything is known: check it here rather than read it back
+        if posts_now:
             self._check_lines(prepared)
             year_id = await _open_year_of(connection, data.entry_date)
-        await connection.execute(
-            insert(entries).values(_entry_row(entry_id, data, actor, prepared))
-        )
+        row = _entry_row(entry_id, data, actor, prepared)
+        await connection.execute(insert(entries).values(row))
         await self._insert_lines(connection, entry_id, data.entry_date, prepared, posted=posts_now)
-        if posts_now:
-            await _add_to_balances(connection, data.entry_date, prepared)
-            await self._number(connection, actor, entry_id, year_id, approved=False)
-        elif post:
-            await self._post_or_submit(connection, actor, await self._locked(connection, entry_id))
-        return entry_id
+        if not posts_now:
+            if post:
+                await self._post_or_submit(
+                    connection, actor, await self._locked(connection, entry_id)
+                )
+            return entry_id, None
+        await _add_to_balances(connection, data.entry_date, prepared)
+        number, posted_at = await self._number(connection, actor, entry_id, year_id, approved=False)
+        return entry_id, self._posted_public(row, prepared, number=number, posted_at=posted_at)
+
+    def _posted_public(
+        self, row: dict[str, Any], prepared: list[PreparedLine], *, number: str, posted_at: datetime
+    ) -> EntryPublic:
+        return EntryPublic(
+            id=row["id"],
+            number=number,
+            entry_date=row["entry_date"],
+            description=row["description"],
+            reference=row["reference"],
+            source=row["source"],
+            status=EntryStatus.POSTED,
+            total=to_decimal_string(row["total"], self._functional),
+            currency=self._functional,
+            lines=[
+                LinePublic(
+                    line_number=line_number,
+                    account_code=line.code,
+                    side=line.side,
+                    amount=to_decimal_string(line.amount, line.currency),
+                    currency=line.currency,
+                    rate=plain(line.rate),
+                    functional_amount=to_decimal_string(line.functional, self._functional),
+                    memo=line.memo,
+                )
+                for line_number, line in enumerate(prepared, start=1)
+            ],
+            reversal_of=None,
+            reversed_by=None,
+            created_by=row["created_by"],
+            created_at=row["created_at"],
+            approved_by=None,
+            approved_at=None,
+            posted_by=row["created_by"],
+            posted_at=posted_at,
+        )
 
     async def _post_or_submit(
         self, connection: AsyncConnection, actor: Principal, entry: Record
@@ -424,7 +466,7 @@ class EntryService:
         fiscal_year_id: uuid.UUID,
         *,
         approved: bool,
-    ) -> None:
+    ) -> tuple[str, datetime]:
         """The last step of posting: the year's next number. Last, so that the year's counter
         row stays locked for the shortest time."""
         sequence, year_name = (
@@ -435,7 +477,7 @@ class EntryService:
                 .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
             )
         ).one()
-        now = utcnow()
+        now, number = utcnow(), f"JE-{year_name}-{sequence:06d}"
         approval = {"approved_by": actor.user_id, "approved_at": now} if approved else {}
         await connection.execute(
             update(entries)
@@ -444,12 +486,13 @@ class EntryService:
                 status=EntryStatus.POSTED,
                 fiscal_year_id=fiscal_year_id,
                 sequence=sequence,
-                number=f"JE-{year_name}-{sequence:06d}",
+                number=number,
                 posted_by=actor.user_id,
                 posted_at=now,
                 **approval,
             )
         )
+        return number, now
 
     async def _check_rules(
         self,
