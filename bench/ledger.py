@@ -71,6 +71,7 @@ from bench.run import (
     child_env,
     delete_redis_keys,
     run_checked,
+    run_client,
     say,
     start_server,
     stop_server,
@@ -193,25 +194,7 @@ class PostLoad:
 
 
 async def run_post_load(load: PostLoad) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *load.args(),
-        cwd=REPO,
-        env=child_env({}),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    limit = load.warmup + load.duration + 30
-    try:
-        output, errors = await asyncio.wait_for(process.communicate(), limit)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise BenchError(f"the load client ran over {limit:.0f} s") from None
-    if process.returncode != 0:
-        raise BenchError(f"the load client failed:\n{errors.decode(errors='replace')}")
-    result: dict[str, Any] = json.loads(output)
-    return result
+    return await run_client(load.args(), limit=load.warmup + load.duration + 30)
 
 
 def failures(result: dict[str, Any]) -> int:

@@ -262,16 +262,16 @@ class Load:
         return args
 
 
-async def run_load(load: Load) -> dict[str, Any]:
+async def run_client(args: list[str], *, limit: float) -> dict[str, Any]:
+    """Run a load client in a process of its own and read the JSON it prints."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        *load.args(),
+        *args,
         cwd=REPO,
         env=child_env({}),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    limit = load.warmup + load.duration + 30
     try:
         output, errors = await asyncio.wait_for(process.communicate(), limit)
     except TimeoutError:
@@ -281,6 +281,11 @@ async def run_load(load: Load) -> dict[str, Any]:
     if process.returncode != 0:
         raise BenchError(f"the load client failed:\n{errors.decode(errors='replace')}")
     result: dict[str, Any] = json.loads(output)
+    return result
+
+
+async def run_load(load: Load) -> dict[str, Any]:
+    result = await run_client(load.args(), limit=load.warmup + load.duration + 30)
     LOAD_RUNS.append(result)
     return result
 
