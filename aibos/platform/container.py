@@ -38,9 +38,7 @@ class Container(containers.DeclarativeContainer):
         mailer=mailer,
         directory=users.directory,
     )
-    ledger = providers.Container(
-        LedgerContainer, settings=settings, engine=engine, session_factory=session_factory
-    )
+    ledger = providers.Container(LedgerContainer, settings=settings, engine=engine)
 
 
 def build_container(settings: Settings) -> Container:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar, cast
 
 from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -46,6 +47,12 @@ def table_of(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
     return table
+
+
+def insert_or_update(dialect_name: str, table: Table) -> Any:
+    """An INSERT that can take ON CONFLICT clauses, on PostgreSQL and on SQLite alike."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def contains_text(column: Any, text: str) -> Any:

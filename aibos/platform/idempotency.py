@@ -1,7 +1,7 @@
 """Idempotency-Key: the same key and body replays the first answer; the work is stored with it.
 
 A claim is taken in its own short transaction (so a concurrent request with the key sees it and
-gets 409); the service records the answer inside its own unit of work, so the work and its
+gets 409); the service records the answer inside its own transaction, so the work and its
 recorded answer commit together or not at all.
 """
 
@@ -16,13 +16,19 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Column, String, Text, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy import Column, String, Text, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import Field, SQLModel
 from starlette.responses import Response
 
-from aibos.platform.db import UtcDateTime, affected_rows, table_of, unit_of_work, utcnow
+from aibos.platform.db import (
+    UtcDateTime,
+    affected_rows,
+    for_writing,
+    insert_or_update,
+    table_of,
+    utcnow,
+)
 from aibos.platform.errors import Conflict, InvalidInput
 
 T = TypeVar("T")
@@ -109,8 +115,8 @@ def request_hash(operation: str, body: Any) -> str:
 
 
 class Idempotency:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._writer = for_writing(engine)
 
     async def claim(
         self, *, owner: uuid.UUID | str, key: str, operation: str, body: Any
@@ -119,35 +125,54 @@ class Idempotency:
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise KeyInvalid(f"Use a printable key of 1 to {MAX_KEY_LENGTH} characters.")
         owner, digest, now = str(owner), request_hash(operation, body), utcnow()
-        async with unit_of_work(self._session_factory) as session:
-            await session.execute(
-                delete(keys).where(
-                    keys.c.owner == owner, keys.c.key == key, keys.c.expires_at < now
+        async with self._writer.begin() as connection:
+            taken = await connection.execute(
+                insert_or_update(connection.dialect.name, keys)
+                .values(
+                    owner=owner,
+                    key=key,
+                    operation=operation,
+                    request_hash=digest,
+                    created_at=now,
+                    expires_at=now + KEEP_FOR,
+                    running_until=now + RUNNING_FOR_AT_MOST,
                 )
+                .on_conflict_do_nothing(index_elements=[keys.c.owner, keys.c.key])
+                .returning(keys.c.key)
             )
-            try:
-                async with session.begin_nested():
-                    await session.execute(
-                        insert(keys).values(
-                            owner=owner,
-                            key=key,
-                            operation=operation,
-                            request_hash=digest,
-                            created_at=now,
-                            expires_at=now + KEEP_FOR,
-                            running_until=now + RUNNING_FOR_AT_MOST,
-                        )
-                    )
+            if taken.first() is not None:
                 return Claim(owner=owner, key=key)
-            except IntegrityError:
-                return await self._existing(session, owner=owner, key=key, digest=digest, now=now)
+            return await self._existing(
+                connection, owner=owner, key=key, operation=operation, digest=digest, now=now
+            )
 
     async def _existing(
-        self, session: AsyncSession, *, owner: str, key: str, digest: str, now: datetime
+        self,
+        connection: AsyncConnection,
+        *,
+        owner: str,
+        key: str,
+        operation: str,
+        digest: str,
+        now: datetime,
     ) -> Claim | Replay:
-        found = (
-            await session.execute(select(keys).where(keys.c.owner == owner, keys.c.key == key))
-        ).one()
+        this_key = (keys.c.owner == owner, keys.c.key == key)
+        found = (await connection.execute(select(keys).where(*this_key).with_for_update())).one()
+        if found.expires_at < now:  # kept long enough: the key starts over
+            await connection.execute(
+                update(keys)
+                .where(*this_key)
+                .values(
+                    operation=operation,
+                    request_hash=digest,
+                    status_code=None,
+                    response=None,
+                    created_at=now,
+                    expires_at=now + KEEP_FOR,
+                    running_until=now + RUNNING_FOR_AT_MOST,
+                )
+            )
+            return Claim(owner=owner, key=key)
         if found.request_hash != digest:
             raise KeyReused()
         if found.status_code is not None:
@@ -155,7 +180,7 @@ class Idempotency:
         if found.running_until is not None and found.running_until > now:
             raise KeyInProgress("Wait for the first request to finish, then retry.")
         # The first attempt died without an answer: this one takes over.
-        taken = await session.execute(
+        taken = await connection.execute(
             update(keys)
             .where(
                 keys.c.owner == owner,
@@ -170,8 +195,8 @@ class Idempotency:
 
     async def release(self, claim: Claim) -> None:
         """Forget a claim whose work failed and wrote nothing, so a retry runs again."""
-        async with unit_of_work(self._session_factory) as session:
-            await session.execute(
+        async with self._writer.begin() as connection:
+            await connection.execute(
                 delete(keys).where(
                     keys.c.owner == claim.owner,
                     keys.c.key == claim.key,

@@ -1,5 +1,5 @@
 from dependency_injector import containers, providers
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aibos.modules.ledger.service.accounts import AccountService
 from aibos.modules.ledger.service.chart_io import ChartFiles
@@ -15,9 +15,8 @@ from aibos.platform.settings import Settings
 class LedgerContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Dependency(instance_of=AsyncEngine)
-    session_factory = providers.Dependency(instance_of=async_sessionmaker)
 
-    idempotency = providers.Singleton(Idempotency, session_factory)
+    idempotency = providers.Singleton(Idempotency, engine)
     accounts = providers.Singleton(AccountService, engine=engine)
     periods = providers.Singleton(PeriodService, engine=engine)
     chart_files = providers.Singleton(ChartFiles, engine=engine, accounts_service=accounts)

@@ -11,7 +11,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aibos.modules.ledger.exceptions import (
@@ -56,6 +55,7 @@ from aibos.platform.db import (
     contains_text,
     for_reading,
     for_writing,
+    insert_or_update,
     retrying_lock_conflicts,
     utcnow,
 )
@@ -830,8 +830,7 @@ async def _add_to_day_balances(
 @cache
 def _upsert_day_balance(dialect_name: str) -> Any:
     """One statement for every post, so it is compiled once and run for many rows."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(daily_balances)
+    statement = insert_or_update(dialect_name, daily_balances)
     return statement.on_conflict_do_update(
         index_elements=[daily_balances.c.account_id, daily_balances.c.day],
         set_={

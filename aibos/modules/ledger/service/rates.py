@@ -3,14 +3,13 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aibos.modules.ledger.exceptions import InvalidAmount
 from aibos.modules.ledger.money import exponent, plain
 from aibos.modules.ledger.schemas import ExchangeRateIn, ExchangeRatePublic
 from aibos.modules.ledger.tables import rates
-from aibos.platform.db import for_reading, for_writing
+from aibos.platform.db import for_reading, for_writing, insert_or_update
 from aibos.platform.idempotency import Claim, remember
 from aibos.platform.settings import Settings
 
@@ -49,8 +48,7 @@ class RateService:
         if data.currency == self._functional:
             raise InvalidAmount(f"{self._functional} is the functional currency: its rate is 1.")
         async with self._writer.begin() as connection:
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(rates).values(**data.model_dump())
+            statement = insert_or_update(connection.dialect.name, rates).values(**data.model_dump())
             await connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=[rates.c.currency, rates.c.effective_date],
