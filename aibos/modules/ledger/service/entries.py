@@ -68,6 +68,37 @@ MAX_BATCH = 1000
 _child = accounts.alias("child")
 _IS_HEADER = select(_child.c.id).where(_child.c.parent_id == accounts.c.id).exists()
 
+# Statements every posting runs, built once so that none is put together per request.
+_ACCOUNTS_NAMED = select(
+    accounts.c.id,
+    accounts.c.code,
+    accounts.c.is_active,
+    accounts.c.currency,
+    _IS_HEADER.label("is_header"),
+).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
+_INSERT_ENTRY = insert(entries)
+_INSERT_LINES = insert(lines)
+_NEXT_NUMBERS = (
+    update(fiscal_years)
+    .where(fiscal_years.c.id == bindparam("year_id"))
+    .values(last_entry_number=fiscal_years.c.last_entry_number + bindparam("count"))
+    .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
+)
+_MARK_POSTED = (
+    update(entries)
+    .where(entries.c.id == bindparam("entry_id"))
+    .values(
+        status=EntryStatus.POSTED,
+        fiscal_year_id=bindparam("year_id"),
+        sequence=bindparam("sequence"),
+        number=bindparam("number"),
+        posted_by=bindparam("poster"),
+        posted_at=bindparam("posted"),
+        approved_by=bindparam("approver"),
+        approved_at=bindparam("approved"),
+    )
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedLine:
@@ -363,7 +394,7 @@ class EntryService:
             self._check_lines(prepared)
             year_id = await _open_year_of(connection, data.entry_date)
         row = _entry_row(entry_id, data, actor, prepared)
-        await connection.execute(insert(entries).values(row))
+        await connection.execute(_INSERT_ENTRY, row)
         await self._insert_lines(connection, entry_id, data.entry_date, prepared, posted=posts_now)
         if not posts_now:
             if post:
@@ -470,27 +501,21 @@ class EntryService:
         """The last step of posting: the year's next number. Last, so that the year's counter
         row stays locked for the shortest time."""
         sequence, year_name = (
-            await connection.execute(
-                update(fiscal_years)
-                .where(fiscal_years.c.id == fiscal_year_id)
-                .values(last_entry_number=fiscal_years.c.last_entry_number + 1)
-                .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
-            )
+            await connection.execute(_NEXT_NUMBERS, {"year_id": fiscal_year_id, "count": 1})
         ).one()
         now, number = utcnow(), f"JE-{year_name}-{sequence:06d}"
-        approval = {"approved_by": actor.user_id, "approved_at": now} if approved else {}
         await connection.execute(
-            update(entries)
-            .where(entries.c.id == entry_id)
-            .values(
-                status=EntryStatus.POSTED,
-                fiscal_year_id=fiscal_year_id,
-                sequence=sequence,
-                number=number,
-                posted_by=actor.user_id,
-                posted_at=now,
-                **approval,
-            )
+            _MARK_POSTED,
+            {
+                "entry_id": entry_id,
+                "year_id": fiscal_year_id,
+                "sequence": sequence,
+                "number": number,
+                "poster": actor.user_id,
+                "posted": now,
+                "approver": actor.user_id if approved else None,
+                "approved": now if approved else None,
+            },
         )
         return number, now
 
@@ -543,14 +568,8 @@ class EntryService:
     async def _accounts_named(
         self, connection: AsyncConnection, codes: set[str]
     ) -> dict[str, Record]:
-        query = select(
-            accounts.c.id,
-            accounts.c.code,
-            accounts.c.is_active,
-            accounts.c.currency,
-            _IS_HEADER.label("is_header"),
-        ).where(accounts.c.code.in_(codes))
-        return {row.code: row for row in await connection.execute(query)}
+        rows = await connection.execute(_ACCOUNTS_NAMED, {"codes": list(codes)})
+        return {row.code: row for row in rows}
 
     async def _prepare(
         self, connection: AsyncConnection, data: EntryIn, *, known: dict[str, Record] | None = None
@@ -615,7 +634,7 @@ class EntryService:
         *,
         posted: bool = False,
     ) -> None:
-        await connection.execute(insert(lines), _line_rows(entry_id, day, prepared, posted=posted))
+        await connection.execute(_INSERT_LINES, _line_rows(entry_id, day, prepared, posted=posted))
 
     async def _copy_reversed(
         self,

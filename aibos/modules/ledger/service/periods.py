@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aibos.modules.ledger.exceptions import (
@@ -115,18 +115,20 @@ async def open_period_of(
     connection: AsyncConnection, day: date
 ) -> tuple[uuid.UUID, uuid.UUID] | None:
     """(fiscal year, period) holding this date if the period is open; locks it against closing."""
-    row = (
-        await connection.execute(
-            select(periods.c.fiscal_year_id, periods.c.id)
-            .where(
-                periods.c.start_date <= day,
-                periods.c.end_date >= day,
-                periods.c.status == PeriodStatus.OPEN,
-            )
-            .with_for_update(read=True, key_share=True)
-        )
-    ).first()
+    row = (await connection.execute(_OPEN_PERIOD, {"day": day})).first()
     return None if row is None else (row.fiscal_year_id, row.id)
+
+
+# Built once: postings run it every time.
+_OPEN_PERIOD = (
+    select(periods.c.fiscal_year_id, periods.c.id)
+    .where(
+        periods.c.start_date <= bindparam("day"),
+        periods.c.end_date >= bindparam("day"),
+        periods.c.status == PeriodStatus.OPEN,
+    )
+    .with_for_update(read=True, key_share=True)
+)
 
 
 async def first_open_day_from(connection: AsyncConnection, day: date) -> date | None:
