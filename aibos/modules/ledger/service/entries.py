@@ -356,7 +356,10 @@ class EntryService:
         data: ReversalRequest,
         claim: Claim | None = None,
     ) -> EntryPublic:
-        """A new entry with the sides swapped; the original is marked reversed, never changed."""
+        """A new entry with the sides swapped; the original is marked reversed, never changed.
+
+        A reversal needs no approval even above the threshold: it can only undo what was
+        already posted (and, above the threshold, already approved)."""
 
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
