@@ -47,6 +47,7 @@ from sqlalchemy import event
 from sqlalchemy.engine.interfaces import CacheStats
 
 from bench.ledger_seed import seed
+from bench.profile_me import library
 from bench.run import HOST, BenchError, child_env, delete_redis_keys, run_checked
 
 Scope = MutableMapping[str, Any]
@@ -284,18 +285,6 @@ class StepCpu:
         )
         if self.missing:
             print(f"    (not found, not timed: {', '.join(self.missing)})")
-
-
-def library(filename: str) -> str:
-    if filename.startswith(("~", "<")):
-        return "builtins (C)"
-    parts = Path(filename).parts
-    if "site-packages" in parts:
-        return parts[parts.index("site-packages") + 1]
-    for own in ("aibos", "bench"):
-        if own in parts:
-            return own
-    return "python stdlib (asyncio, ...)"
 
 
 STEPS = [

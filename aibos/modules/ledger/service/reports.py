@@ -76,16 +76,9 @@ class ReportService:
     async def balance(self, account_id: uuid.UUID, as_of: date) -> AccountBalance:
         async with self._reader.connect() as connection:
             account = await _account(connection, account_id)
-            debit, credit = (
-                await connection.execute(
-                    select(
-                        func.coalesce(func.sum(daily_balances.c.debit), 0),
-                        func.coalesce(func.sum(daily_balances.c.credit), 0),
-                    ).where(
-                        daily_balances.c.account_id == account_id, daily_balances.c.day <= as_of
-                    )
-                )
-            ).one()
+            debit, credit = await _account_days(
+                connection, account_id, daily_balances.c.day <= as_of
+            )
         return AccountBalance(
             account_code=account.code,
             as_of=as_of,
@@ -164,17 +157,9 @@ class ReportService:
         before = position[0] if position else start
         if before is None:
             return 0
-        day_debit, day_credit = (
-            await connection.execute(
-                select(
-                    func.coalesce(func.sum(daily_balances.c.debit), 0),
-                    func.coalesce(func.sum(daily_balances.c.credit), 0),
-                ).where(
-                    daily_balances.c.account_id == account_id,
-                    daily_balances.c.day < before,
-                )
-            )
-        ).one()
+        day_debit, day_credit = await _account_days(
+            connection, account_id, daily_balances.c.day < before
+        )
         opening = _normal(kind, day_debit, day_credit)
         if position is not None:  # lines of the cursor's own day up to the cursor
             debit, credit = (
@@ -350,6 +335,21 @@ def _previous_range(start: date, end: date) -> tuple[date, date]:
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     month_index = start.month - 1 - months
     return date(start.year + month_index // 12, month_index % 12 + 1, 1), previous_end
+
+
+async def _account_days(
+    connection: AsyncConnection, account_id: uuid.UUID, days: Any
+) -> tuple[int, int]:
+    """One account's posted (debit, credit) over the days that match `days`."""
+    debit, credit = (
+        await connection.execute(
+            select(
+                func.coalesce(func.sum(daily_balances.c.debit), 0),
+                func.coalesce(func.sum(daily_balances.c.credit), 0),
+            ).where(daily_balances.c.account_id == account_id, days)
+        )
+    ).one()
+    return int(debit), int(credit)
 
 
 def _normal(kind: AccountType, debit: int, credit: int) -> int:
