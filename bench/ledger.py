@@ -20,7 +20,7 @@ asyncpg, one worker) on it. Then:
    request with a fresh Idempotency-Key: first the API (`POST /api/v1/ledger/entries`,
    `"post": true`), then the reference on its own database; entries/s of both, the API's
    p50/p99, the ratio (goal >= 0.5). A diagnostic run of the API without Idempotency-Key shows
-   what the key's own transaction costs;
+   what taking and answering the key costs;
 2. hot account: the same, every entry debiting the cash account; goal p99 < 250 ms, no 5xx and
    no deadlock (PostgreSQL's own count for the database, pg_stat_database.deadlocks);
 3. batch: `POST /api/v1/ledger/entries/batch` of `--batch-size` two-line entries, one warm-up

@@ -217,8 +217,8 @@ class StatementTimes:
 # spends between a step's start and its end is that step's): (module, class or "", name, label).
 STEP_TARGETS = [
     ("aibos.modules.auth.authenticator", "TokenAuthenticator", "authenticate", "authenticate"),
-    ("aibos.platform.idempotency", "Idempotency", "claim", "Idempotency.claim (own transaction)"),
     ("aibos.modules.ledger.service.entries", "EntryService", "create", "EntryService.create"),
+    ("aibos.platform.idempotency", "Claim", "take", "  Claim.take (the key)"),
     ("aibos.modules.ledger.service.entries", "EntryService", "_create", "  _create"),
     ("aibos.modules.ledger.service.entries", "EntryService", "_prepare", "    _prepare"),
     ("aibos.modules.ledger.service.entries", "", "_open_year_of", "    _open_year_of"),
@@ -289,15 +289,15 @@ class StepCpu:
 
 STEPS = [
     ("solve_dependencies", "fastapi/dependencies/utils.py", "fastapi dependencies (auth, body)"),
-    ("claim", "aibos/platform/idempotency.py", "Idempotency.claim (its own transaction)"),
     ("create", "aibos/modules/ledger/service/entries.py", "EntryService.create"),
+    ("take", "aibos/platform/idempotency.py", "  Claim.take (the key)"),
     ("_create", "aibos/modules/ledger/service/entries.py", "  _create (checks and writes)"),
     ("_prepare", "aibos/modules/ledger/service/entries.py", "    _prepare (accounts by code)"),
     ("_number", "aibos/modules/ledger/service/entries.py", "    _number (counter, mark posted)"),
     ("_finish", "aibos/modules/ledger/service/entries.py", "  _finish (read back, record)"),
     ("_publics", "aibos/modules/ledger/service/entries.py", "    _publics (3 SELECTs, models)"),
     ("record", "aibos/platform/idempotency.py", "    Claim.record (the stored answer)"),
-    ("serialize_response", "fastapi/routing.py", "serialize_response (pydantic -> JSON)"),
+    ("answer_once", "aibos/platform/idempotency.py", "answer_once (the work, the answer as JSON)"),
 ]
 
 

@@ -1,39 +1,31 @@
-"""Idempotency-Key: the same key and body replays the first answer; the work is stored with it.
+"""Idempotency-Key: the same key and body replays the first answer; another body is refused.
 
-A claim is taken in its own short transaction (so a concurrent request with the key sees it and
-gets 409); the service records the answer inside its own transaction, so the work and its
-recorded answer commit together or not at all.
+The work's own transaction takes the key with its first statement and stores the answer with
+its last, so the work, the key and the answer commit together or not at all: a request that
+fails leaves the key free for a retry. On PostgreSQL a transaction-level advisory lock on the
+key tells a second request that the first is still running (409) instead of making it wait.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, String, Text, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy import BigInteger, Column, Insert, String, Text, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel
 from starlette.responses import Response
 
-from aibos.platform.db import (
-    UtcDateTime,
-    affected_rows,
-    for_writing,
-    insert_or_update,
-    table_of,
-    utcnow,
-)
+from aibos.platform.db import UtcDateTime, insert_or_update, table_of, utcnow
 from aibos.platform.errors import Conflict, InvalidInput
 
-T = TypeVar("T")
 KEEP_FOR = timedelta(hours=24)
-RUNNING_FOR_AT_MOST = timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
 
 
@@ -47,11 +39,33 @@ class IdempotencyKey(SQLModel, table=True):
     response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
-    running_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     operation: str = Field(sa_column=Column(String(100), nullable=False))
 
 
 keys = table_of(IdempotencyKey)
+_NEW_KEY = ("owner", "key", "operation", "request_hash", "created_at", "expires_at")
+_THIS_KEY = (keys.c.owner == bindparam("key_owner"), keys.c.key == bindparam("key_name"))
+_FIND = select(keys.c.request_hash, keys.c.status_code, keys.c.response, keys.c.expires_at).where(
+    *_THIS_KEY
+)
+_START_OVER = (
+    update(keys)
+    .where(*_THIS_KEY)
+    .values(
+        operation=bindparam("operation"),
+        request_hash=bindparam("request_hash"),
+        status_code=None,
+        response=None,
+        created_at=bindparam("created_at"),
+        expires_at=bindparam("expires_at"),
+    )
+)
+_RECORD = (
+    update(keys)
+    .where(*_THIS_KEY)
+    .values(status_code=bindparam("status"), response=bindparam("answer"))
+)
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
 
 
 class KeyInProgress(Conflict):
@@ -69,162 +83,146 @@ class KeyInvalid(InvalidInput):
     title = "The Idempotency-Key header is not acceptable"
 
 
-@dataclass(frozen=True, slots=True)
-class Replay:
-    status_code: int
-    body: Any
+class Replayed(Exception):
+    """The key already has its answer; raised inside the work's transaction, which then ends
+    without writing anything."""
+
+    def __init__(self, status_code: int, answer: str) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.answer = answer
 
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """A request's Idempotency-Key, to be taken inside the transaction of its work."""
+
     owner: str
     key: str
+    operation: str
+    request_hash: str
+    status_code: int
 
-    async def record(
-        self, session: AsyncSession | AsyncConnection, *, status_code: int, body: Any
-    ) -> None:
-        """Store the answer in the caller's transaction, beside the work it describes."""
-        await session.execute(
-            update(keys)
-            .where(keys.c.owner == self.owner, keys.c.key == self.key)
-            .values(status_code=status_code, response=json.dumps(body), running_until=None)
+    @property
+    def _lock_id(self) -> int:
+        digest = hashlib.sha256(f"{self.owner}\n{self.key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    async def take(self, connection: AsyncConnection) -> None:
+        """Hold the key for this transaction; raises Replayed when it already has an answer."""
+        now = utcnow()
+        new_key = {
+            "owner": self.owner,
+            "key": self.key,
+            "operation": self.operation,
+            "request_hash": self.request_hash,
+            "created_at": now,
+            "expires_at": now + KEEP_FOR,
+            "lock_id": self._lock_id,
+            "key_owner": self.owner,
+            "key_name": self.key,
+        }
+        taken = await connection.execute(_taking(connection.dialect.name), new_key)
+        if taken.first() is not None:
+            return
+        holds_key = connection.dialect.name != "postgresql" or bool(
+            await connection.scalar(_TRY_LOCK, new_key)
         )
+        found = (await connection.execute(_FIND, new_key)).first()
+        if not holds_key or found is None:
+            # Without the lock: the first request is still running. With it and no row: the
+            # first gave up between our two statements, and the key is free again.
+            if not holds_key:
+                raise KeyInProgress("Wait for the first request to finish, then retry.")
+            await connection.execute(_taking(connection.dialect.name), new_key)
+            return
+        if found.expires_at < now or found.status_code is None:  # kept long enough: start over
+            await connection.execute(_START_OVER, new_key)
+            return
+        if found.request_hash != self.request_hash:
+            raise KeyReused()
+        raise Replayed(found.status_code, found.response)
+
+    async def record(self, connection: AsyncConnection, answer: str) -> None:
+        await connection.execute(
+            _RECORD,
+            {
+                "key_owner": self.owner,
+                "key_name": self.key,
+                "status": self.status_code,
+                "answer": answer,
+            },
+        )
+
+
+@cache
+def _taking(dialect_name: str) -> Insert:
+    """INSERT the key unless it exists; on PostgreSQL only when its advisory lock is free."""
+    statement = insert_or_update(dialect_name, keys)
+    if dialect_name == "postgresql":
+        values = select(*(bindparam(name, type_=keys.c[name].type) for name in _NEW_KEY)).where(
+            func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger))
+        )
+        statement = statement.from_select(_NEW_KEY, values)
+    else:
+        statement = statement.values({name: bindparam(name) for name in _NEW_KEY})
+    taken: Insert = statement.on_conflict_do_nothing(
+        index_elements=[keys.c.owner, keys.c.key]
+    ).returning(keys.c.key)
+    return taken
+
+
+def claim(
+    *, owner: uuid.UUID | str, key: str, operation: str, body: BaseModel | None, status_code: int
+) -> Claim:
+    """The claim of a request: its key, checked, and a digest of what it asks for."""
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise KeyInvalid(f"Use a printable key of 1 to {MAX_KEY_LENGTH} characters.")
+    asked = operation + "\n" + ("" if body is None else body.model_dump_json())
+    return Claim(
+        owner=str(owner),
+        key=key,
+        operation=operation,
+        request_hash=hashlib.sha256(asked.encode()).hexdigest(),
+        status_code=status_code,
+    )
+
+
+async def take(claim: Claim | None, connection: AsyncConnection) -> None:
+    """The first step of a write that may carry an Idempotency-Key."""
+    if claim is not None:
+        await claim.take(connection)
+
+
+def as_json(answer: BaseModel | list[Any]) -> str:
+    if isinstance(answer, list):
+        return "[" + ",".join(item.model_dump_json() for item in answer) + "]"
+    return answer.model_dump_json()
 
 
 async def remember(
-    claim: Claim | None,
-    connection: AsyncSession | AsyncConnection,
-    answer: BaseModel | list[Any],
-    *,
-    status_code: int = 201,
+    claim: Claim | None, connection: AsyncConnection, answer: BaseModel | list[Any]
 ) -> None:
-    """Keep the answer with its key, in the transaction of the work, when there is a key."""
-    if claim is None:
-        return
-    body = (
-        [item.model_dump(mode="json") for item in answer]
-        if isinstance(answer, list)
-        else answer.model_dump(mode="json")
-    )
-    await claim.record(connection, status_code=status_code, body=body)
+    """The last step of such a write: keep the answer with its key, in the same transaction."""
+    if claim is not None:
+        await claim.record(connection, as_json(answer))
 
 
-def request_hash(operation: str, body: Any) -> str:
-    canonical = json.dumps([operation, body], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class Idempotency:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = for_writing(engine)
-
-    async def claim(
-        self, *, owner: uuid.UUID | str, key: str, operation: str, body: Any
-    ) -> Claim | Replay:
-        """Take the key for this request, or give back the answer it already has."""
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            raise KeyInvalid(f"Use a printable key of 1 to {MAX_KEY_LENGTH} characters.")
-        owner, digest, now = str(owner), request_hash(operation, body), utcnow()
-        async with self._writer.begin() as connection:
-            taken = await connection.execute(
-                insert_or_update(connection.dialect.name, keys)
-                .values(
-                    owner=owner,
-                    key=key,
-                    operation=operation,
-                    request_hash=digest,
-                    created_at=now,
-                    expires_at=now + KEEP_FOR,
-                    running_until=now + RUNNING_FOR_AT_MOST,
-                )
-                .on_conflict_do_nothing(index_elements=[keys.c.owner, keys.c.key])
-                .returning(keys.c.key)
-            )
-            if taken.first() is not None:
-                return Claim(owner=owner, key=key)
-            return await self._existing(
-                connection, owner=owner, key=key, operation=operation, digest=digest, now=now
-            )
-
-    async def _existing(
-        self,
-        connection: AsyncConnection,
-        *,
-        owner: str,
-        key: str,
-        operation: str,
-        digest: str,
-        now: datetime,
-    ) -> Claim | Replay:
-        this_key = (keys.c.owner == owner, keys.c.key == key)
-        found = (await connection.execute(select(keys).where(*this_key).with_for_update())).one()
-        if found.expires_at < now:  # kept long enough: the key starts over
-            await connection.execute(
-                update(keys)
-                .where(*this_key)
-                .values(
-                    operation=operation,
-                    request_hash=digest,
-                    status_code=None,
-                    response=None,
-                    created_at=now,
-                    expires_at=now + KEEP_FOR,
-                    running_until=now + RUNNING_FOR_AT_MOST,
-                )
-            )
-            return Claim(owner=owner, key=key)
-        if found.request_hash != digest:
-            raise KeyReused()
-        if found.status_code is not None:
-            return Replay(status_code=found.status_code, body=json.loads(found.response))
-        if found.running_until is not None and found.running_until > now:
-            raise KeyInProgress("Wait for the first request to finish, then retry.")
-        # The first attempt died without an answer: this one takes over.
-        taken = await connection.execute(
-            update(keys)
-            .where(
-                keys.c.owner == owner,
-                keys.c.key == key,
-                keys.c.running_until == found.running_until,
-            )
-            .values(running_until=now + RUNNING_FOR_AT_MOST)
-        )
-        if not affected_rows(taken):
-            raise KeyInProgress("Wait for the first request to finish, then retry.")
-        return Claim(owner=owner, key=key)
-
-    async def release(self, claim: Claim) -> None:
-        """Forget a claim whose work failed and wrote nothing, so a retry runs again."""
-        async with self._writer.begin() as connection:
-            await connection.execute(
-                delete(keys).where(
-                    keys.c.owner == claim.owner,
-                    keys.c.key == claim.key,
-                    keys.c.status_code.is_(None),
-                )
-            )
-
-
-async def run_idempotently(
+async def answer_once(
+    claim: Claim | None,
+    work: Callable[[Claim | None], Awaitable[BaseModel | list[Any]]],
     *,
-    idempotency: Idempotency,
-    key: str | None,
-    owner: uuid.UUID,
-    operation: str,
-    body: Any,
-    response: Response,
-    work: Callable[[Claim | None], Awaitable[T]],
-) -> T | Any:
-    """Do `work` once per Idempotency-Key; a repeat gets the first answer back."""
-    if key is None:
-        return await work(None)
-    outcome = await idempotency.claim(owner=owner, key=key, operation=operation, body=body)
-    if isinstance(outcome, Replay):
-        response.status_code = outcome.status_code
-        response.headers["Idempotent-Replayed"] = "true"
-        return outcome.body
+    status_code: int,
+) -> Response:
+    """Do `work` once per key: its answer, or the first answer again for a repeat."""
     try:
-        return await work(outcome)
-    except BaseException:
-        await idempotency.release(outcome)
-        raise
+        answer = await work(claim)
+    except Replayed as replay:
+        return _json_response(
+            replay.answer, replay.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    return _json_response(as_json(answer), status_code)
+
+
+def _json_response(body: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)

@@ -8,7 +8,6 @@ from aibos.modules.ledger.service.periods import PeriodService
 from aibos.modules.ledger.service.rates import RateService
 from aibos.modules.ledger.service.reports import ReportService
 from aibos.modules.ledger.service.year_end import YearEnd
-from aibos.platform.idempotency import Idempotency
 from aibos.platform.settings import Settings
 
 
@@ -16,7 +15,6 @@ class LedgerContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Dependency(instance_of=AsyncEngine)
 
-    idempotency = providers.Singleton(Idempotency, engine)
     accounts = providers.Singleton(AccountService, engine=engine)
     periods = providers.Singleton(PeriodService, engine=engine)
     chart_files = providers.Singleton(ChartFiles, engine=engine, accounts_service=accounts)

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
@@ -40,12 +40,12 @@ from aibos.modules.ledger.schemas import (
     YearEndClose,
 )
 from aibos.modules.ledger.service.chart_io import default_chart
-from aibos.platform.idempotency import Claim, run_idempotently
+from aibos.platform import idempotency
+from aibos.platform.idempotency import Claim
 from aibos.platform.routing import API_PREFIX, module_container
 from aibos.platform.security import Principal, require
 
 router = APIRouter(prefix=f"{API_PREFIX}/ledger", tags=["ledger"])
-T = TypeVar("T")
 
 
 async def _ledger(request: Request) -> LedgerContainer:
@@ -70,31 +70,30 @@ class Once:
     """Runs a write once per Idempotency-Key, when the client sends one."""
 
     request: Request
-    response: Response
-    ledger: LedgerContainer
     key: str | None
 
     async def run(
         self,
         principal: Principal,
         body: BaseModel | None,
-        work: Callable[[Claim | None], Awaitable[T]],
-    ) -> T | Any:
-        return await run_idempotently(
-            idempotency=self.ledger.idempotency(),
-            key=self.key,
-            owner=principal.user_id,
-            operation=f"{self.request.method} {self.request.url.path}",
-            body=None if body is None else body.model_dump(mode="json"),
-            response=self.response,
-            work=work,
-        )
+        work: Callable[[Claim | None], Awaitable[BaseModel | list[Any]]],
+    ) -> Response:
+        """The answer as sent: FastAPI passes a Response through without serializing again."""
+        status_code = self.request.scope["route"].status_code or status.HTTP_200_OK
+        claim = None
+        if self.key is not None:
+            claim = idempotency.claim(
+                owner=principal.user_id,
+                key=self.key,
+                operation=f"{self.request.method} {self.request.url.path}",
+                body=body,
+                status_code=status_code,
+            )
+        return await idempotency.answer_once(claim, work, status_code=status_code)
 
 
-def _once(
-    request: Request, response: Response, ledger: Ledger, idempotency_key: IdempotencyKey = None
-) -> Once:
-    return Once(request, response, ledger, idempotency_key)
+def _once(request: Request, idempotency_key: IdempotencyKey = None) -> Once:
+    return Once(request, idempotency_key)
 
 
 OnceDep = Annotated[Once, Depends(_once)]
@@ -116,20 +115,20 @@ _CSV_BODY = {
 }
 
 
-@router.post("/accounts/default-chart", status_code=CREATED)
-async def load_default_chart(
-    ledger: Ledger, once: OnceDep, principal: CanKeepAccounts
-) -> ChartLoaded:
+@router.post("/accounts/default-chart", status_code=CREATED, response_model=ChartLoaded)
+async def load_default_chart(ledger: Ledger, once: OnceDep, principal: CanKeepAccounts) -> Response:
     """Load the default chart for a Malaysian company, classified for MFRS (into an empty chart)."""
     return await once.run(
         principal, None, lambda claim: ledger.chart_files().load(default_chart(), claim)
     )
 
 
-@router.post("/accounts/import", status_code=CREATED, openapi_extra=_CSV_BODY)
+@router.post(
+    "/accounts/import", status_code=CREATED, openapi_extra=_CSV_BODY, response_model=ChartLoaded
+)
 async def import_chart(
     request: Request, ledger: Ledger, once: OnceDep, principal: CanKeepAccounts
-) -> ChartLoaded:
+) -> Response:
     """Add accounts from CSV (code,name,type,mfrs_class,parent_code,currency): all or none."""
     try:
         text = (await request.body()).decode("utf-8-sig")
@@ -150,10 +149,10 @@ async def export_chart(ledger: Ledger) -> Response:
     return csv_text(await ledger.chart_files().export(), filename="chart-of-accounts")
 
 
-@router.post("/accounts", status_code=CREATED)
+@router.post("/accounts", status_code=CREATED, response_model=AccountPublic)
 async def create_account(
     ledger: Ledger, data: AccountCreate, once: OnceDep, principal: CanKeepAccounts
-) -> AccountPublic:
+) -> Response:
     """Open an account; its type fixes its normal balance."""
     return await once.run(principal, data, lambda claim: ledger.accounts().create(data, claim))
 
@@ -192,10 +191,10 @@ async def list_fiscal_years(ledger: Ledger) -> list[FiscalYearPublic]:
     return await ledger.periods().years()
 
 
-@router.post("/fiscal-years", status_code=CREATED)
+@router.post("/fiscal-years", status_code=CREATED, response_model=FiscalYearPublic)
 async def open_fiscal_year(
     ledger: Ledger, data: FiscalYearCreate, once: OnceDep, principal: CanManagePeriods
-) -> FiscalYearPublic:
+) -> Response:
     """Open a fiscal year of twelve monthly periods from any month."""
     return await once.run(
         principal,
@@ -212,14 +211,14 @@ async def read_fiscal_year(year_id: uuid.UUID, ledger: Ledger) -> FiscalYearPubl
     return await ledger.periods().year(year_id)
 
 
-@router.post("/fiscal-years/{year_id}/close")
+@router.post("/fiscal-years/{year_id}/close", response_model=FiscalYearPublic)
 async def close_fiscal_year(
     year_id: uuid.UUID,
     ledger: Ledger,
     data: YearEndClose,
     once: OnceDep,
     principal: CanManagePeriods,
-) -> FiscalYearPublic:
+) -> Response:
     """Year-end close: profit to retained earnings, periods locked, the next year opened."""
     return await once.run(
         principal,
@@ -254,10 +253,10 @@ async def list_rates(
     return await ledger.rates().find(currency=currency, on=on)
 
 
-@router.post("/exchange-rates", status_code=CREATED)
+@router.post("/exchange-rates", status_code=CREATED, response_model=ExchangeRatePublic)
 async def set_rate(
     ledger: Ledger, data: ExchangeRateIn, once: OnceDep, principal: CanKeepRates
-) -> ExchangeRatePublic:
+) -> Response:
     """Set the rate of a currency from a date on."""
     return await once.run(principal, data, lambda claim: ledger.rates().set(data, claim))
 
@@ -265,13 +264,13 @@ async def set_rate(
 # Journal entries
 
 
-@router.post("/entries", status_code=CREATED)
+@router.post("/entries", status_code=CREATED, response_model=EntryPublic)
 async def create_entry(
     once: OnceDep,
     ledger: Ledger,
     data: EntryCreate,
     principal: Annotated[Principal, Depends(require(permissions.DRAFT))],
-) -> EntryPublic:
+) -> Response:
     """Draft an entry, or with `post: true` post it (or submit it, above the approval threshold)."""
     if data.post:
         await require(permissions.POST)(principal)
@@ -289,13 +288,13 @@ async def list_entries(ledger: Ledger, filters: Annotated[EntryFilters, Query()]
     return await ledger.entries().find(filters)
 
 
-@router.post("/entries/batch", status_code=CREATED)
+@router.post("/entries/batch", status_code=CREATED, response_model=list[EntryPublic])
 async def post_batch(
     once: OnceDep,
     ledger: Ledger,
     batch: list[EntryIn],
     principal: Annotated[Principal, Depends(require(permissions.POST))],
-) -> list[EntryPublic]:
+) -> Response:
     """Post up to 1,000 entries in one call, all or nothing."""
     body = _Batch(entries=batch)
     return await once.run(
@@ -337,13 +336,13 @@ async def discard_draft(entry_id: uuid.UUID, ledger: Ledger) -> Response:
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/entries/{entry_id}/post")
+@router.post("/entries/{entry_id}/post", response_model=EntryPublic)
 async def post_entry(
     entry_id: uuid.UUID,
     once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.POST))],
-) -> EntryPublic:
+) -> Response:
     """Post a draft; above the approval threshold it waits for a controller instead."""
     return await once.run(
         principal,
@@ -352,13 +351,13 @@ async def post_entry(
     )
 
 
-@router.post("/entries/{entry_id}/approve")
+@router.post("/entries/{entry_id}/approve", response_model=EntryPublic)
 async def approve_entry(
     entry_id: uuid.UUID,
     once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.APPROVE))],
-) -> EntryPublic:
+) -> Response:
     """Approve and post an entry awaiting approval; not by its own creator."""
     return await once.run(
         principal,
@@ -367,27 +366,27 @@ async def approve_entry(
     )
 
 
-@router.post("/entries/{entry_id}/reject")
+@router.post("/entries/{entry_id}/reject", response_model=EntryPublic)
 async def reject_entry(
     entry_id: uuid.UUID,
     once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.APPROVE))],
-) -> EntryPublic:
+) -> Response:
     """Send an entry awaiting approval back to draft."""
     return await once.run(
         principal, None, lambda claim: ledger.entries().reject(principal, entry_id, claim=claim)
     )
 
 
-@router.post("/entries/{entry_id}/reverse", status_code=CREATED)
+@router.post("/entries/{entry_id}/reverse", status_code=CREATED, response_model=EntryPublic)
 async def reverse_entry(
     entry_id: uuid.UUID,
     once: OnceDep,
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.POST))],
     data: ReversalRequest | None = None,
-) -> EntryPublic:
+) -> Response:
     """Reverse a posted entry with a new linked entry, sides swapped."""
     request_body = data or ReversalRequest()
     return await once.run(

@@ -28,7 +28,7 @@ from aibos.modules.ledger.schemas import (
 )
 from aibos.modules.ledger.tables import accounts, lines
 from aibos.platform.db import Record, contains_text, for_reading, for_writing, utcnow
-from aibos.platform.idempotency import Claim, remember
+from aibos.platform.idempotency import Claim, remember, take
 
 _parent = accounts.alias("parent")
 _child = accounts.alias("child")
@@ -94,6 +94,7 @@ class AccountService:
 
     async def create(self, data: AccountCreate, claim: Claim | None = None) -> AccountPublic:
         async with self._writer.begin() as connection:
+            await take(claim, connection)
             account_id = await add_account(connection, data)
             account = to_public(await _account_row(connection, accounts.c.id == account_id))
             await remember(claim, connection, account)

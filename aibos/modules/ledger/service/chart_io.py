@@ -16,7 +16,7 @@ from aibos.modules.ledger.service.accounts import AccountService, add_account, p
 from aibos.modules.ledger.tables import accounts
 from aibos.platform.db import for_writing
 from aibos.platform.errors import DomainError
-from aibos.platform.idempotency import Claim, remember
+from aibos.platform.idempotency import Claim, remember, take
 
 COLUMNS = ["code", "name", "type", "mfrs_class", "parent_code", "currency"]
 MAX_ROWS = 5000
@@ -53,6 +53,7 @@ class ChartFiles:
         """Add every account of the CSV, parents before or after their children; all or none."""
         rows = parse(text)
         async with self._writer.begin() as connection:
+            await take(claim, connection)
             for line_number, row in enumerate(rows, start=2):
                 try:
                     await add_account(connection, row.model_copy(update={"parent_code": None}))

@@ -60,7 +60,7 @@ from aibos.platform.db import (
     utcnow,
 )
 from aibos.platform.errors import InvalidInput
-from aibos.platform.idempotency import Claim, remember
+from aibos.platform.idempotency import Claim, remember, take
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
 
@@ -175,6 +175,7 @@ class EntryService:
     ) -> EntryPublic:
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
+                await take(claim, connection)
                 entry_id, known = await self._create(connection, actor, data, post=post)
                 entry = known or await self._public(connection, entry_id)
                 await remember(claim, connection, entry)
@@ -191,6 +192,7 @@ class EntryService:
 
         async def work() -> list[EntryPublic]:
             async with self._writer.begin() as connection:
+                await take(claim, connection)
                 entry_ids = await self._post_many(connection, actor, batch)
                 posted = await self._publics(connection, entry_ids)
                 await remember(claim, connection, posted)
@@ -313,11 +315,12 @@ class EntryService:
 
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
+                await take(claim, connection)
                 entry = await self._locked(connection, entry_id)
                 if entry.status != EntryStatus.DRAFT:
                     raise EntryStateInvalid("Only a draft is posted.")
                 await self._post_or_submit(connection, actor, entry)
-                return await self._finish(connection, entry_id, claim, status_code=200)
+                return await self._finish(connection, entry_id, claim)
 
         return await retrying_lock_conflicts(work)
 
@@ -326,13 +329,14 @@ class EntryService:
     ) -> EntryPublic:
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
+                await take(claim, connection)
                 entry = await self._locked(connection, entry_id)
                 if entry.status != EntryStatus.PENDING_APPROVAL:
                     raise EntryStateInvalid("Only an entry awaiting approval is approved.")
                 if entry.created_by == actor.user_id:
                     raise SelfApproval()
                 await self._post(connection, actor, entry, approved=True)
-                return await self._finish(connection, entry_id, claim, status_code=200)
+                return await self._finish(connection, entry_id, claim)
 
         return await retrying_lock_conflicts(work)
 
@@ -341,13 +345,14 @@ class EntryService:
     ) -> EntryPublic:
         """Send an entry awaiting approval back to draft, for its maker to mend or discard."""
         async with self._writer.begin() as connection:
+            await take(claim, connection)
             entry = await self._locked(connection, entry_id)
             if entry.status != EntryStatus.PENDING_APPROVAL:
                 raise EntryStateInvalid("Only an entry awaiting approval is sent back.")
             await connection.execute(
                 update(entries).where(entries.c.id == entry_id).values(status=EntryStatus.DRAFT)
             )
-            return await self._finish(connection, entry_id, claim, status_code=200)
+            return await self._finish(connection, entry_id, claim)
 
     async def reverse(
         self,
@@ -363,6 +368,7 @@ class EntryService:
 
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
+                await take(claim, connection)
                 original = await self._locked(connection, entry_id)
                 if original.status != EntryStatus.POSTED:
                     raise EntryStateInvalid("Only a posted entry is reversed, and only once.")
@@ -699,11 +705,9 @@ class EntryService:
         connection: AsyncConnection,
         entry_id: uuid.UUID,
         claim: Claim | None,
-        *,
-        status_code: int = 201,
     ) -> EntryPublic:
         entry = await self._public(connection, entry_id)
-        await remember(claim, connection, entry, status_code=status_code)
+        await remember(claim, connection, entry)
         return entry
 
     async def _public(self, connection: AsyncConnection, entry_id: uuid.UUID) -> EntryPublic:

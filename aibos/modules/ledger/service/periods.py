@@ -17,7 +17,7 @@ from aibos.modules.ledger.models import FiscalYear, Period
 from aibos.modules.ledger.schemas import FiscalYearPublic, PeriodPublic, PeriodStatus
 from aibos.modules.ledger.tables import fiscal_years, periods
 from aibos.platform.db import for_reading, for_writing, utcnow
-from aibos.platform.idempotency import Claim, remember
+from aibos.platform.idempotency import Claim, remember, take
 from aibos.platform.security import Principal
 
 MONTHS = 12
@@ -63,6 +63,7 @@ class PeriodService:
     ) -> FiscalYearPublic:
         """A fiscal year of twelve monthly periods, all open; it starts on the 1st of a month."""
         async with self._writer.begin() as connection:
+            await take(claim, connection)
             year = await open_year(connection, start_date=start_date, name=name)
             await remember(claim, connection, year)
             return year

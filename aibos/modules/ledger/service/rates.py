@@ -10,7 +10,7 @@ from aibos.modules.ledger.money import exponent, plain
 from aibos.modules.ledger.schemas import ExchangeRateIn, ExchangeRatePublic
 from aibos.modules.ledger.tables import rates
 from aibos.platform.db import for_reading, for_writing, insert_or_update
-from aibos.platform.idempotency import Claim, remember
+from aibos.platform.idempotency import Claim, remember, take
 from aibos.platform.settings import Settings
 
 
@@ -48,6 +48,7 @@ class RateService:
         if data.currency == self._functional:
             raise InvalidAmount(f"{self._functional} is the functional currency: its rate is 1.")
         async with self._writer.begin() as connection:
+            await take(claim, connection)
             statement = insert_or_update(connection.dialect.name, rates).values(**data.model_dump())
             await connection.execute(
                 statement.on_conflict_do_update(

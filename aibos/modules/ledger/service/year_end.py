@@ -27,7 +27,7 @@ from aibos.modules.ledger.service.entries import EntryService
 from aibos.modules.ledger.service.periods import fiscal_year, open_year
 from aibos.modules.ledger.tables import accounts, daily_balances, fiscal_years, periods
 from aibos.platform.db import for_writing, retrying_lock_conflicts
-from aibos.platform.idempotency import Claim, remember
+from aibos.platform.idempotency import Claim, remember, take
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
 
@@ -52,6 +52,7 @@ class YearEnd:
 
         async def work() -> FiscalYearPublic:
             async with self._writer.begin() as connection:
+                await take(claim, connection)
                 year = (
                     await connection.execute(
                         select(fiscal_years).where(fiscal_years.c.id == year_id).with_for_update()
@@ -118,7 +119,7 @@ class YearEnd:
                 if following is None:
                     await open_year(connection, start_date=next_start, name=None)
                 closed = await fiscal_year(connection, year_id)
-                await remember(claim, connection, closed, status_code=200)
+                await remember(claim, connection, closed)
                 return closed
 
         return await retrying_lock_conflicts(work)
