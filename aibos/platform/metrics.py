@@ -45,12 +45,21 @@ POOL_IN_USE = Gauge(
 
 
 _watched_pool: QueuePool | None = None
+# The labelled series of each (method, route, status): bounded, since routes are templates.
+_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def observe_request(*, method: str, route: str, status: int, seconds: float) -> None:
-    labels = (method, route, str(status))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(seconds)
+    series = _series.get((method, route, status))
+    if series is None:
+        labels = (method, route, str(status))
+        series = _series[method, route, status] = (
+            REQUESTS.labels(*labels),
+            LATENCY.labels(*labels),
+        )
+    count, latency = series
+    count.inc()
+    latency.observe(seconds)
     _refresh_pool_gauges()
 
 

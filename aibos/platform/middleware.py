@@ -20,8 +20,13 @@ error_log = structlog.get_logger("aibos.errors")
 
 
 def _request_id(scope: Scope) -> str:
-    incoming = Headers(scope=scope).get("x-request-id", "")
-    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if _SANE_REQUEST_ID.fullmatch(incoming):
+                return incoming
+            break
+    return uuid.uuid4().hex
 
 
 def _route_template(scope: Scope, status: int) -> str:
@@ -79,6 +84,19 @@ class RequestContextMiddleware:
                 observe_request(method=scope["method"], route=route, status=status, seconds=seconds)
 
 
+# Added to every response unless the route set its own (names lower case, as ASGI sends them).
+_ALWAYS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+_API_ONLY = (
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+_HTTPS_ONLY = ((b"strict-transport-security", b"max-age=63072000; includeSubDomains"),)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, api_prefix: str) -> None:
         self.app = app
@@ -91,21 +109,14 @@ class SecurityHeadersMiddleware:
         is_api = scope["path"].startswith(self.api_prefix)
         is_https = scope.get("scheme") == "https"
 
+        wanted = _ALWAYS + (_API_ONLY if is_api else ()) + (_HTTPS_ONLY if is_https else ())
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                if is_api:
-                    headers.setdefault("Cache-Control", "no-store")
-                    headers.setdefault(
-                        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-                    )
-                if is_https:
-                    headers.setdefault(
-                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-                    )
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [header for header in wanted if header[0] not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
