@@ -22,7 +22,7 @@ error_log = structlog.get_logger("aibos.errors")
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            incoming = value.decode("latin-1")
+            incoming: str = value.decode("latin-1")
             if _SANE_REQUEST_ID.fullmatch(incoming):
                 return incoming
             break
