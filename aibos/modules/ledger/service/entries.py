@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import String, bindparam, cast, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aibos.modules.ledger.exceptions import (
@@ -41,7 +41,11 @@ from aibos.modules.ledger.schemas import (
     ReversalRequest,
     Side,
 )
-from aibos.modules.ledger.service.periods import first_open_day_from, open_period_of
+from aibos.modules.ledger.service.periods import (
+    OPEN_YEAR_ON_DAY,
+    first_open_day_from,
+    open_period_of,
+)
 from aibos.modules.ledger.tables import (
     accounts,
     daily_balances,
@@ -78,26 +82,68 @@ _ACCOUNTS_NAMED = select(
 ).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
 _INSERT_ENTRY = insert(entries)
 _INSERT_LINES = insert(lines)
-_NEXT_NUMBERS = (
+_POSTED_BY = {
+    "status": EntryStatus.POSTED,
+    "posted_by": bindparam("poster"),
+    "posted_at": bindparam("posted"),
+    "approved_by": bindparam("approver"),
+    "approved_at": bindparam("approved"),
+}
+_NEXT_NUMBER = (
     update(fiscal_years)
     .where(fiscal_years.c.id == bindparam("year_id"))
-    .values(last_entry_number=fiscal_years.c.last_entry_number + bindparam("count"))
+    .values(last_entry_number=fiscal_years.c.last_entry_number + 1)
     .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
 )
 _MARK_POSTED = (
     update(entries)
     .where(entries.c.id == bindparam("entry_id"))
     .values(
-        status=EntryStatus.POSTED,
         fiscal_year_id=bindparam("year_id"),
         sequence=bindparam("sequence"),
         number=bindparam("number"),
-        posted_by=bindparam("poster"),
-        posted_at=bindparam("posted"),
-        approved_by=bindparam("approver"),
-        approved_at=bindparam("approved"),
+        **_POSTED_BY,
     )
 )
+
+
+def _numbered_in_one_statement() -> Any:
+    """PostgreSQL: find the open period's year (or take :year_id), move its counter and mark the
+    entry posted with the number, all in one statement, so that the counter row, which every
+    posting needs, is held for the shortest time. The number reads as in `_entry_number`."""
+    year = (
+        update(fiscal_years)
+        .where(
+            fiscal_years.c.id
+            == func.coalesce(bindparam("year_id", type_=fiscal_years.c.id.type), OPEN_YEAR_ON_DAY)
+        )
+        .values(last_entry_number=fiscal_years.c.last_entry_number + 1)
+        .returning(fiscal_years.c.id, fiscal_years.c.name, fiscal_years.c.last_entry_number)
+        .cte("year")
+    )
+    sequence = cast(year.c.last_entry_number, String)
+    digits = func.lpad(sequence, func.greatest(6, func.length(sequence)), "0")
+    return (
+        update(entries)
+        .where(
+            entries.c.id == bindparam("entry_id"),
+            entries.c.fiscal_year_id.is_distinct_from(year.c.id),  # not numbered yet
+        )
+        .values(
+            fiscal_year_id=year.c.id,
+            sequence=year.c.last_entry_number,
+            number=literal("JE-") + year.c.name + "-" + digits,
+            **_POSTED_BY,
+        )
+        .returning(entries.c.number)
+    )
+
+
+_NUMBER_AND_MARK_POSTED = _numbered_in_one_statement()
+
+
+def _entry_number(year_name: str, sequence: int) -> str:
+    return f"JE-{year_name}-{sequence:06d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +309,7 @@ class EntryService:
                     "entry_id": entry_id,
                     "fiscal_year_id": year_id,
                     "sequence": sequence,
-                    "number": f"JE-{year_name}-{sequence:06d}",
+                    "number": _entry_number(year_name, sequence),
                 }
                 for sequence, entry_id in enumerate(entry_ids, start=first)
             ]
@@ -401,7 +447,6 @@ class EntryService:
         posts_now = post and _total(prepared) <= self._threshold
         if posts_now:
             self._check_lines(prepared)
-            year_id = await _open_year_of(connection, data.entry_date)
         row = _entry_row(entry_id, data, actor, prepared)
         await connection.execute(_INSERT_ENTRY, row)
         await self._insert_lines(connection, entry_id, data.entry_date, prepared, posted=posts_now)
@@ -412,7 +457,9 @@ class EntryService:
                 )
             return entry_id, None
         await _add_to_balances(connection, data.entry_date, prepared)
-        number, posted_at = await self._number(connection, actor, entry_id, year_id, approved=False)
+        number, posted_at = await self._number(
+            connection, actor, entry_id, data.entry_date, approved=False
+        )
         return entry_id, self._posted_public(row, prepared, number=number, posted_at=posted_at)
 
     def _posted_public(
@@ -488,7 +535,7 @@ class EntryService:
         approved: bool,
         closing_year_id: uuid.UUID | None = None,
     ) -> None:
-        fiscal_year_id = await self._check_rules(connection, entry, closing_year_id=closing_year_id)
+        await self._check_entry_lines(connection, entry)
         entry_lines = (
             await connection.execute(select(lines).where(lines.c.entry_id == entry.id))
         ).all()
@@ -496,46 +543,55 @@ class EntryService:
         await connection.execute(
             update(lines).where(lines.c.entry_id == entry.id).values(posted=True)
         )
-        await self._number(connection, actor, entry.id, fiscal_year_id, approved=approved)
+        await self._number(
+            connection,
+            actor,
+            entry.id,
+            entry.entry_date,
+            approved=approved,
+            year_id=closing_year_id,
+        )
 
     async def _number(
         self,
         connection: AsyncConnection,
         actor: Principal,
         entry_id: uuid.UUID,
-        fiscal_year_id: uuid.UUID,
+        day: date,
         *,
         approved: bool,
+        year_id: uuid.UUID | None = None,
     ) -> tuple[str, datetime]:
-        """The last step of posting: the year's next number. Last, so that the year's counter
-        row stays locked for the shortest time."""
-        sequence, year_name = (
-            await connection.execute(_NEXT_NUMBERS, {"year_id": fiscal_year_id, "count": 1})
-        ).one()
-        now, number = utcnow(), f"JE-{year_name}-{sequence:06d}"
-        await connection.execute(
-            _MARK_POSTED,
-            {
-                "entry_id": entry_id,
-                "year_id": fiscal_year_id,
-                "sequence": sequence,
-                "number": number,
-                "poster": actor.user_id,
-                "posted": now,
-                "approver": actor.user_id if approved else None,
-                "approved": now if approved else None,
-            },
-        )
+        """The last step of posting: the next number of the year whose open period holds `day`
+        (or of `year_id`, for a closing entry). Last, so that the year's counter row stays
+        locked for the shortest time."""
+        now = utcnow()
+        marks = {
+            "entry_id": entry_id,
+            "day": day,
+            "year_id": year_id,
+            "poster": actor.user_id,
+            "posted": now,
+            "approver": actor.user_id if approved else None,
+            "approved": now if approved else None,
+        }
+        if connection.dialect.name == "postgresql":
+            number = await connection.scalar(_NUMBER_AND_MARK_POSTED, marks)
+            if number is None:
+                raise PeriodClosed(f"{day} is not in an open period.")
+            return str(number), now
+        marks["year_id"] = year_id or await _open_year_of(connection, day)
+        sequence, year_name = (await connection.execute(_NEXT_NUMBER, marks)).one()
+        number = _entry_number(year_name, sequence)
+        await connection.execute(_MARK_POSTED, {**marks, "sequence": sequence, "number": number})
         return number, now
 
-    async def _check_rules(
-        self,
-        connection: AsyncConnection,
-        entry: Record,
-        *,
-        closing_year_id: uuid.UUID | None = None,
-    ) -> uuid.UUID:
-        """Every posting rule, each with its own error code; the open period's fiscal year."""
+    async def _check_rules(self, connection: AsyncConnection, entry: Record) -> None:
+        """Every posting rule, each with its own error code."""
+        await self._check_entry_lines(connection, entry)
+        await _open_year_of(connection, entry.entry_date)
+
+    async def _check_entry_lines(self, connection: AsyncConnection, entry: Record) -> None:
         rows = (
             await connection.execute(
                 select(
@@ -552,9 +608,6 @@ class EntryService:
             )
         ).all()
         self._check_lines(rows)
-        if closing_year_id is not None:
-            return closing_year_id
-        return await _open_year_of(connection, entry.entry_date)
 
     def _check_lines(self, rows: Sequence[Any]) -> None:
         """The posting rules on the lines, each with its own error code."""

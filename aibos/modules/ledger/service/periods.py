@@ -120,16 +120,24 @@ async def open_period_of(
     return None if row is None else (row.fiscal_year_id, row.id)
 
 
-# Built once: postings run it every time.
+# Built once: postings run these every time. Both lock the period against closing.
+_IS_OPEN_ON_DAY = (
+    periods.c.start_date <= bindparam("day"),
+    periods.c.end_date >= bindparam("day"),
+    periods.c.status == PeriodStatus.OPEN,
+)
 _OPEN_PERIOD = (
     select(periods.c.fiscal_year_id, periods.c.id)
-    .where(
-        periods.c.start_date <= bindparam("day"),
-        periods.c.end_date >= bindparam("day"),
-        periods.c.status == PeriodStatus.OPEN,
-    )
+    .where(*_IS_OPEN_ON_DAY)
     .with_for_update(read=True, key_share=True)
 )
+OPEN_YEAR_ON_DAY = (
+    select(periods.c.fiscal_year_id)
+    .where(*_IS_OPEN_ON_DAY)
+    .with_for_update(read=True, key_share=True)
+    .scalar_subquery()
+)
+"""The fiscal year whose period holding :day is open, as a subquery of a larger statement."""
 
 
 async def first_open_day_from(connection: AsyncConnection, day: date) -> date | None:
