@@ -274,11 +274,10 @@ async def create_entry(
     """Draft an entry, or with `post: true` post it (or submit it, above the approval threshold)."""
     if data.post:
         await require(permissions.POST)(principal)
-    entry = EntryIn.model_validate(data.model_dump(exclude={"post"}))
     return await once.run(
         principal,
         data,
-        lambda claim: ledger.entries().create(principal, entry, post=data.post, claim=claim),
+        lambda claim: ledger.entries().create(principal, data, post=data.post, claim=claim),
     )
 
 
