@@ -32,6 +32,7 @@ class AuthContainer(containers.DeclarativeContainer):
     service = providers.Singleton(
         AuthService,
         settings=settings,
+        engine=engine,
         session_factory=session_factory,
         directory=directory,
         passwords=passwords,

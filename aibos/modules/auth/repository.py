@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Uuid, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
@@ -28,13 +28,26 @@ _SESSION_STATE = (
 )
 
 
+# Typed: the column takes its type from users_user.id, which may not be loaded yet.
+_CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
+_PASSWORD_HASH = select(credentials.c.password_hash).where(
+    credentials.c.user_id == _CREDENTIAL_OWNER
+)
+_HOLD_CREDENTIAL = (
+    select(credentials.c.user_id)
+    .where(credentials.c.user_id == _CREDENTIAL_OWNER)
+    .with_for_update(read=True)
+)
+_ADD_SESSION = insert(sessions)
+_ADD_REFRESH_TOKEN = insert(refresh_tokens)
+
+
 async def session_state(executor: Executor, session_id: uuid.UUID) -> Record | None:
     return (await executor.execute(_SESSION_STATE, {"session_id": session_id})).first()
 
 
 async def password_hash(executor: Executor, user_id: uuid.UUID) -> str | None:
-    query = select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
-    return await executor.scalar(query)
+    return await executor.scalar(_PASSWORD_HASH, {"user_id": user_id})
 
 
 async def add_credential(session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -47,8 +60,8 @@ async def add_credential(session: AsyncSession, user_id: uuid.UUID) -> None:
         )
 
 
-async def update_credential(session: AsyncSession, user_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(
+async def update_credential(executor: Executor, user_id: uuid.UUID, **values: Any) -> None:
+    await executor.execute(
         update(credentials).where(credentials.c.user_id == user_id).values(**values)
     )
 
@@ -67,12 +80,12 @@ async def replace_password(
     await revoke_sessions(session, now, user_id=user_id)
 
 
-async def add_session(session: AsyncSession, auth_session: AuthSession) -> None:
-    await session.execute(insert(sessions).values(**auth_session.model_dump()))
+async def add_session(executor: Executor, auth_session: AuthSession) -> None:
+    await executor.execute(_ADD_SESSION, auth_session.model_dump())
 
 
-async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
-    await session.execute(insert(refresh_tokens).values(**token.model_dump()))
+async def add_refresh_token(executor: Executor, token: RefreshToken) -> None:
+    await executor.execute(_ADD_REFRESH_TOKEN, token.model_dump())
 
 
 async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> bool:
@@ -98,13 +111,8 @@ async def spent_refresh_token(executor: Executor, token_hash: str) -> uuid.UUID 
     return session_id
 
 
-async def hold_credential(session: AsyncSession, user_id: uuid.UUID) -> None:
-    query = (
-        select(credentials.c.user_id)
-        .where(credentials.c.user_id == user_id)
-        .with_for_update(read=True)
-    )
-    await session.execute(query)
+async def hold_credential(executor: Executor, user_id: uuid.UUID) -> None:
+    await executor.execute(_HOLD_CREDENTIAL, {"user_id": user_id})
 
 
 async def refresh_token_session(executor: Executor, token_hash: str) -> uuid.UUID | None:

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from aibos.modules.auth import repository
 from aibos.modules.auth.exceptions import (
@@ -19,10 +19,11 @@ from aibos.modules.auth.exceptions import (
 )
 from aibos.modules.auth.models import AuthSession, RefreshToken
 from aibos.modules.auth.passwords import Passwords, check_policy
+from aibos.modules.auth.repository import Executor
 from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
-from aibos.platform.db import unit_of_work, utcnow
+from aibos.platform.db import for_reading, for_writing, unit_of_work, utcnow
 from aibos.platform.errors import InvalidInput
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
@@ -42,6 +43,7 @@ class AuthService:
         self,
         *,
         settings: Settings,
+        engine: AsyncEngine,
         session_factory: async_sessionmaker[AsyncSession],
         directory: UserDirectory,
         passwords: Passwords,
@@ -49,6 +51,8 @@ class AuthService:
         limiter: RateLimiter,
     ) -> None:
         self._settings = settings
+        self._reader = for_reading(engine)
+        self._writer = for_writing(engine)
         self._session_factory = session_factory
         self._directory = directory
         self._passwords = passwords
@@ -86,9 +90,9 @@ class AuthService:
         # An account's limit counts failed attempts only, so signing in often never locks it.
         account_limit = ("login-account", email.lower(), settings.rate_limit_login_per_account)
         await self._limiter.check(*account_limit)
-        async with unit_of_work(self._session_factory) as session:
-            user = await self._directory.find_by_email(session, email)
-            stored = await repository.password_hash(session, user.id) if user else None
+        async with self._reader.connect() as connection:
+            user = await self._directory.find_by_email(connection, email)
+            stored = await repository.password_hash(connection, user.id) if user else None
         if user is None or stored is None:
             await self._passwords.spend_a_verification(password)
             await self._limiter.hit(*account_limit)
@@ -98,11 +102,14 @@ class AuthService:
             raise InvalidCredentials()
         if not user.is_active:
             raise AccountDisabled()
-        async with unit_of_work(self._session_factory) as session:
-            if self._passwords.needs_rehash(stored):
-                rehashed = await self._passwords.hash(password)
-                await repository.update_credential(session, user.id, password_hash=rehashed)
-            return await self._open_session(session, user, client)
+        rehashed = None
+        if self._passwords.needs_rehash(stored):
+            rehashed = await self._passwords.hash(password)
+        # Nothing here publishes events: a plain transaction, lighter than a unit of work's session.
+        async with self._writer.begin() as connection:
+            if rehashed is not None:
+                await repository.update_credential(connection, user.id, password_hash=rehashed)
+            return await self._open_session(connection, user, client)
 
     async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
         await self._limiter.hit(
@@ -125,18 +132,20 @@ class AuthService:
         user = await self._current(session, live.user_id) if live else None
         if user is None or not user.is_active:
             raise InvalidRefreshToken()
+        expires_at = now + self._refresh_lifetime
+        await repository.touch_session(session, session_id, now=now, expires_at=expires_at)
         return await self._issue(session, user, session_id, now)
 
-    async def _current(self, session: AsyncSession, user_id: uuid.UUID) -> UserIdentity | None:
+    async def _current(self, executor: Executor, user_id: uuid.UUID) -> UserIdentity | None:
         """The user's roles as of now: the credential row is held (shared) while they are read,
         so a role change waits for this token to be issued, and its cut-off then falls after it."""
-        await repository.hold_credential(session, user_id)
-        return await self._directory.get(session, user_id)
+        await repository.hold_credential(executor, user_id)
+        return await self._directory.get(executor, user_id)
 
     async def _open_session(
-        self, session: AsyncSession, user: UserIdentity, client: Client
+        self, executor: Executor, user: UserIdentity, client: Client
     ) -> TokenPair:
-        user = await self._current(session, user.id) or user
+        user = await self._current(executor, user.id) or user
         now = utcnow()
         auth_session = AuthSession(
             user_id=user.id,
@@ -146,21 +155,20 @@ class AuthService:
             user_agent=client.user_agent[:300],
             ip_address=client.address,
         )
-        await repository.add_session(session, auth_session)
-        return await self._issue(session, user, auth_session.id, now)
+        await repository.add_session(executor, auth_session)
+        return await self._issue(executor, user, auth_session.id, now)
 
     async def _issue(
-        self, session: AsyncSession, user: UserIdentity, session_id: uuid.UUID, now: datetime
+        self, executor: Executor, user: UserIdentity, session_id: uuid.UUID, now: datetime
     ) -> TokenPair:
         refresh_token, token_hash = new_opaque_token()
         expires_at = now + self._refresh_lifetime
         await repository.add_refresh_token(
-            session,
+            executor,
             RefreshToken(
                 token_hash=token_hash, session_id=session_id, created_at=now, expires_at=expires_at
             ),
         )
-        await repository.touch_session(session, session_id, now=now, expires_at=expires_at)
         access_token = self._keys.issue(
             user_id=user.id, session_id=session_id, roles=user.roles, now=now
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from aibos.platform.settings import Settings
 
 ACCESS = "access"
 REQUIRED_CLAIMS = ["sub", "iss", "aud", "iat", "nbf", "exp", "jti", "type", "sid", "roles"]
+_MAX_REMEMBERED_TOKENS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,11 @@ class AccessClaims:
     session_id: uuid.UUID
     issued_at: float
     roles: frozenset[str]
+    valid_from: int  # the later of nbf and iat, compared with the clock as PyJWT does
+    expires_at: int
+
+    def in_force(self, now: float) -> bool:
+        return self.valid_from <= now < self.expires_at
 
 
 def _load_pem(path: Path) -> Key:
@@ -65,6 +72,7 @@ class KeyRing:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._lifetime = timedelta(minutes=settings.access_token_minutes)
+        self._verified: dict[str, AccessClaims] = {}
         if settings.jwt_keys_dir is None:
             secret = settings.secret_key.encode()
             self._keys = {"hs256": Key("hs256", "HS256", secret, secret)}
@@ -102,7 +110,21 @@ class KeyRing:
         return jwt.encode(claims, key.signing, algorithm=key.algorithm, headers={"kid": key.kid})
 
     def read(self, token: str) -> AccessClaims:
-        """The claims of a valid access token; anything else raises InvalidToken."""
+        """The claims of a valid access token; anything else raises InvalidToken.
+
+        A token seen before is not verified again, but its validity period is checked each time.
+        """
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if len(self._verified) >= _MAX_REMEMBERED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = claims
+        if not claims.in_force(time.time()):
+            raise InvalidToken()
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             key = self._keys.get(jwt.get_unverified_header(token).get("kid", ""))
             if key is None:
@@ -122,6 +144,8 @@ class KeyRing:
                 session_id=uuid.UUID(claims["sid"]),
                 issued_at=float(claims["iat"]),
                 roles=frozenset(str(role) for role in claims["roles"]),
+                valid_from=max(int(claims["nbf"]), int(claims["iat"])),
+                expires_at=int(claims["exp"]),
             )
         except (jwt.PyJWTError, ValueError, TypeError, AttributeError) as error:
             raise InvalidToken() from error

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 from sqlalchemy import Row
@@ -52,6 +52,7 @@ class RoleBook:
         self._engine = engine
         self._reader = for_reading(engine)
         self._roles: dict[str, RolePublic] = {}
+        self._permissions: dict[frozenset[str], frozenset[str]] = {}
         self._read_at = float("-inf")
 
     async def all(self) -> dict[str, RolePublic]:
@@ -59,12 +60,20 @@ class RoleBook:
             async with self._reader.connect() as connection:
                 rows = await repository.all_roles(connection)
             self._roles = {row.name: RolePublic(**row._mapping) for row in rows}
+            self._permissions = {}
             self._read_at = time.monotonic()
         return self._roles
 
     async def permissions_of(self, roles: Iterable[str]) -> frozenset[str]:
         known = await self.all()
-        return frozenset(p for role in roles if role in known for p in known[role].permissions)
+        held = frozenset(roles)
+        permissions = self._permissions.get(held)
+        if permissions is None:
+            permissions = frozenset(
+                p for role in held if role in known for p in known[role].permissions
+            )
+            self._permissions[held] = permissions
+        return permissions
 
     async def check_known(self, roles: Iterable[str]) -> None:
         unknown = sorted(set(roles) - set(await self.all()))
@@ -83,16 +92,16 @@ class UserService:
     ) -> None:
         self._engine = engine
         self._reader = for_reading(engine)
+        self._profiles = repository.ProfileReader(engine)
         self._session_factory = session_factory
         self._events = events
         self._roles = roles
 
     async def me(self, actor: Principal) -> UserPublic:
-        async with self._reader.connect() as connection:
-            row = await repository.user_by_id(connection, actor.user_id)
+        row = await self._profiles.user(actor.user_id)
         if row is None:
             raise UserNotFound()
-        return UserPublic(**row._mapping, roles=sorted(actor.roles))
+        return UserPublic(**row, roles=sorted(actor.roles))
 
     async def get(self, actor: Principal, user_id: uuid.UUID) -> UserPublic:
         _may_touch(actor, user_id, READ_USERS)
@@ -190,14 +199,12 @@ class Directory:
     async def find_by_email(
         self, executor: AsyncSession | AsyncConnection, email: str
     ) -> UserIdentity | None:
-        row = await repository.user_by_email(executor, email)
-        return None if row is None else await _identity(executor, row)
+        return _identity(await repository.identity_by_email(executor, email))
 
     async def get(
         self, executor: AsyncSession | AsyncConnection, user_id: uuid.UUID
     ) -> UserIdentity | None:
-        row = await repository.user_by_id(executor, user_id)
-        return None if row is None else await _identity(executor, row)
+        return _identity(await repository.identity_by_id(executor, user_id))
 
     async def create(
         self,
@@ -249,21 +256,24 @@ def _may_touch(actor: Principal, user_id: uuid.UUID, permission: str) -> None:
 
 
 async def _existing(session: AsyncSession, user_id: uuid.UUID) -> UserIdentity:
-    row = await repository.user_by_id(session, user_id)
-    if row is None:
+    identity = _identity(await repository.identity_by_id(session, user_id))
+    if identity is None:
         raise UserNotFound()
-    return await _identity(session, row)
+    return identity
 
 
-async def _identity(executor: AsyncSession | AsyncConnection, row: Row[Any]) -> UserIdentity:
-    roles = (await repository.roles_of(executor, [row.id]))[row.id]
+def _identity(rows: Sequence[Row[Any]]) -> UserIdentity | None:
+    """The user of repository.identity_by_*'s rows: one per role held."""
+    if not rows:
+        return None
+    user = rows[0]
     return UserIdentity(
-        id=row.id,
-        email=row.email,
-        full_name=row.full_name,
-        is_active=row.is_active,
-        email_verified=row.email_verified,
-        roles=frozenset(roles),
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        is_active=user.is_active,
+        email_verified=user.email_verified,
+        roles=frozenset(row.role_name for row in rows if row.role_name is not None),
     )
 
 

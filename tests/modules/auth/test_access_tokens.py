@@ -1,5 +1,6 @@
 """Every access token that is not exactly what the server issued is refused with 401."""
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -120,6 +121,19 @@ async def test_a_tampered_token_is_refused(
 
     assert_problem(response, 401, "INVALID_TOKEN")
     assert await status_of_me(client, member.access_token) == 200
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    client: httpx.AsyncClient, make_settings: SettingsFactory, member: Person
+) -> None:
+    expires_at = _now() + 2
+    token = reforged(make_settings(), member.access_token, jti=uuid.uuid4().hex, exp=expires_at)
+    assert await status_of_me(client, token) == 200
+
+    await asyncio.sleep(expires_at - time.time() + 0.05)
+
+    response = await client.get(ME, headers=bearer(token))
+    assert_problem(response, 401, "INVALID_TOKEN")
 
 
 @pytest.mark.parametrize("claim", REQUIRED_CLAIMS)
