@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./aibos.db"
     db_pool_size: int = Field(default=20, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_max_overflow: int = Field(default=0, ge=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = False
