@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+import weakref
+from collections import namedtuple
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeAlias, TypeVar, cast
+from functools import lru_cache
+from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
+import asyncpg
 from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event, func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -25,6 +34,7 @@ from aibos.platform.errors import Unavailable
 from aibos.platform.settings import Settings
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Executable)
 
 # One naming convention for keys and indexes keeps migrations stable and readable.
 NAMING_CONVENTION = {
@@ -38,6 +48,7 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 _AFTER_COMMIT = "aibos.after_commit"
 _WRITING = "aibos_writing"
+_PREBUILT = "aibos_prebuilt"
 
 Record: TypeAlias = Row[*tuple[Any, ...]]
 
@@ -141,10 +152,14 @@ def for_writing(engine: AsyncEngine) -> AsyncEngine:
 _CONFLICT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
 
 
-def is_lock_conflict(error: DBAPIError) -> bool:
-    """A transaction lost a race for locks: running it again may well succeed."""
-    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return sqlstate in _CONFLICT_SQLSTATES or "database is locked" in str(error.orig)
+def is_lock_conflict(error: Exception) -> bool:
+    """A transaction lost a race for locks: running it again may well succeed. The error is
+    SQLAlchemy's, or the driver's own from a `driver_transaction`."""
+    if not isinstance(error, DBAPIError | asyncpg.PostgresError):
+        return False
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate in _CONFLICT_SQLSTATES or "database is locked" in str(cause)
 
 
 async def retrying_lock_conflicts(work: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
@@ -152,11 +167,155 @@ async def retrying_lock_conflicts(work: Callable[[], Awaitable[T]], *, attempts:
     for attempt in range(attempts):
         try:
             return await work()
-        except DBAPIError as error:
+        except Exception as error:
             if not is_lock_conflict(error):
                 raise
             await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 (jitter)
     raise Unavailable("The ledger is busy; retry shortly.", retry_after=1)
+
+
+class Connection(Protocol):
+    """What a transaction's statements need: an AsyncConnection, or a DriverShortcut."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Any: ...
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any: ...
+
+
+def prebuilt(statement: E) -> E:
+    """Mark a statement built once, at import, as one a DriverShortcut may compile for good."""
+    return statement.execution_options(**{_PREBUILT: True})
+
+
+class DriverTransactions:
+    """Transactions for the hottest writes. On asyncpg the driver itself begins and commits
+    them and runs their prebuilt statements (SQLAlchemy's work per execution costs more CPU
+    than the rest of a small statement); any other statement goes through SQLAlchemy on the
+    same connection, which leaves the transaction to the driver. Elsewhere, they are ordinary
+    writing transactions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._on_asyncpg = engine.dialect.driver == "asyncpg"
+        self._reader = for_reading(engine)
+        self._writer = for_writing(engine)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[Connection]:
+        if not self._on_asyncpg:
+            async with self._writer.begin() as connection:
+                yield connection
+            return
+        async with self._reader.connect() as connection:  # no transaction of SQLAlchemy's
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert isinstance(driver, asyncpg.Connection)
+            try:
+                async with driver.transaction():
+                    yield DriverShortcut(connection, driver)
+            except BaseException:
+                if driver.is_closed() or driver.is_in_transaction():
+                    await connection.invalidate()  # not rolled back: never hand it out again
+                raise
+
+
+class DriverShortcut:
+    """An asyncpg connection in a transaction, with SQLAlchemy's connection to the same one."""
+
+    def __init__(self, connection: AsyncConnection, driver: asyncpg.Connection) -> None:
+        self._connection = connection
+        self._driver = driver
+
+    @property
+    def dialect(self) -> Dialect:
+        dialect: Dialect = self._connection.dialect
+        return dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
+        many = isinstance(parameters, list)
+        keys = tuple(parameters[0] if many else parameters or ())
+        plan = _plan(statement, keys, self.dialect)
+        if plan is None:
+            return await self._connection.execute(statement, parameters)
+        if many:
+            await self._driver.executemany(plan.sql, [plan.arguments(row) for row in parameters])
+            return _Rows([])
+        return _Rows(await self._driver.fetch(plan.sql, *plan.arguments(parameters or {})))
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
+        return (await self.execute(statement, parameters)).scalar()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]  # values the statement itself carries (literals), by parameter name
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        fixed = self.fixed
+        return [parameters.get(name, fixed.get(name)) for name in self.names]
+
+
+_plans: weakref.WeakKeyDictionary[Executable, dict[tuple[str, ...], _Plan | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plan(statement: Executable, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
+    """The SQL and parameter order of a prebuilt statement given these keys; None for one that
+    SQLAlchemy must run (not prebuilt, or with values it works out at execution)."""
+    if not statement.get_execution_options().get(_PREBUILT):
+        return None
+    known = _plans.setdefault(statement, {})
+    if keys not in known:
+        compiled = cast(ClauseElement, statement).compile(dialect=dialect, column_keys=list(keys))
+        assert isinstance(compiled, SQLCompiler)
+        sql = str(compiled)
+        simple = (
+            compiled.positiontup is not None
+            and "POSTCOMPILE" not in sql  # parameters expanded at execution
+            and not compiled.insert_prefetch  # column defaults computed at execution
+            and not compiled.update_prefetch
+        )
+        fixed = {name: bind.value for name, bind in compiled.binds.items()}
+        names = tuple(compiled.positiontup or ())
+        known[keys] = _Plan(sql, names, fixed) if simple else None
+    return known[keys]
+
+
+class _Rows:
+    """A driver's records with what callers use of SQLAlchemy's results."""
+
+    def __init__(self, records: list[asyncpg.Record]) -> None:
+        self._rows = [_named(record) for record in records]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if len(self._rows) != 1:
+            raise NoResultFound() if not self._rows else MultipleResultsFound()
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+
+@lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> Any:
+    return namedtuple("Row", names, rename=True)
+
+
+def _named(record: asyncpg.Record) -> Any:
+    return _row_type(tuple(record.keys()))._make(record.values())
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,11 +18,17 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, Insert, String, Text, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel
 from starlette.responses import Response
 
-from aibos.platform.db import UtcDateTime, insert_or_update, table_of, utcnow
+from aibos.platform.db import (
+    Connection,
+    UtcDateTime,
+    insert_or_update,
+    prebuilt,
+    table_of,
+    utcnow,
+)
 from aibos.platform.errors import Conflict, InvalidInput
 
 KEEP_FOR = timedelta(hours=24)
@@ -45,10 +51,12 @@ class IdempotencyKey(SQLModel, table=True):
 keys = table_of(IdempotencyKey)
 _NEW_KEY = ("owner", "key", "operation", "request_hash", "created_at", "expires_at")
 _THIS_KEY = (keys.c.owner == bindparam("key_owner"), keys.c.key == bindparam("key_name"))
-_FIND = select(keys.c.request_hash, keys.c.status_code, keys.c.response, keys.c.expires_at).where(
-    *_THIS_KEY
+_FIND = prebuilt(
+    select(keys.c.request_hash, keys.c.status_code, keys.c.response, keys.c.expires_at).where(
+        *_THIS_KEY
+    )
 )
-_START_OVER = (
+_START_OVER = prebuilt(
     update(keys)
     .where(*_THIS_KEY)
     .values(
@@ -60,12 +68,12 @@ _START_OVER = (
         expires_at=bindparam("expires_at"),
     )
 )
-_RECORD = (
+_RECORD = prebuilt(
     update(keys)
     .where(*_THIS_KEY)
     .values(status_code=bindparam("status"), response=bindparam("answer"))
 )
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
+_TRY_LOCK = prebuilt(select(func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger))))
 
 
 class KeyInProgress(Conflict):
@@ -108,7 +116,7 @@ class Claim:
         digest = hashlib.sha256(f"{self.owner}\n{self.key}".encode()).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
-    async def take(self, connection: AsyncConnection) -> None:
+    async def take(self, connection: Connection) -> None:
         """Hold the key for this transaction; raises Replayed when it already has an answer."""
         now = utcnow()
         new_key = {
@@ -143,7 +151,7 @@ class Claim:
             raise KeyReused()
         raise Replayed(found.status_code, found.response)
 
-    async def record(self, connection: AsyncConnection, answer: str) -> None:
+    async def record(self, connection: Connection, answer: str) -> None:
         await connection.execute(
             _RECORD,
             {
@@ -169,7 +177,7 @@ def _taking(dialect_name: str) -> Insert:
     taken: Insert = statement.on_conflict_do_nothing(
         index_elements=[keys.c.owner, keys.c.key]
     ).returning(keys.c.key)
-    return taken
+    return prebuilt(taken)
 
 
 def claim(
@@ -188,7 +196,7 @@ def claim(
     )
 
 
-async def take(claim: Claim | None, connection: AsyncConnection) -> None:
+async def take(claim: Claim | None, connection: Connection) -> None:
     """The first step of a write that may carry an Idempotency-Key."""
     if claim is not None:
         await claim.take(connection)
@@ -201,7 +209,7 @@ def as_json(answer: BaseModel | list[Any]) -> str:
 
 
 async def remember(
-    claim: Claim | None, connection: AsyncConnection, answer: BaseModel | list[Any]
+    claim: Claim | None, connection: Connection, answer: BaseModel | list[Any]
 ) -> None:
     """The last step of such a write: keep the answer with its key, in the same transaction."""
     if claim is not None:

@@ -10,8 +10,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, insert, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import String, any_, bindparam, cast, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aibos.modules.ledger.exceptions import (
     AccountInactive,
@@ -55,11 +56,14 @@ from aibos.modules.ledger.tables import (
     rates,
 )
 from aibos.platform.db import (
+    Connection,
+    DriverTransactions,
     Record,
     contains_text,
     for_reading,
     for_writing,
     insert_or_update,
+    prebuilt,
     retrying_lock_conflicts,
     utcnow,
 )
@@ -73,15 +77,22 @@ _child = accounts.alias("child")
 _IS_HEADER = select(_child.c.id).where(_child.c.parent_id == accounts.c.id).exists()
 
 # Statements every posting runs, built once so that none is put together per request.
-_ACCOUNTS_NAMED = select(
+_ACCOUNT_FACTS = select(
     accounts.c.id,
     accounts.c.code,
     accounts.c.is_active,
     accounts.c.currency,
     _IS_HEADER.label("is_header"),
-).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
-_INSERT_ENTRY = insert(entries)
-_INSERT_LINES = insert(lines)
+)
+_ACCOUNTS_NAMED = {
+    # An array parameter keeps one statement whatever the number of codes.
+    "postgresql": prebuilt(
+        _ACCOUNT_FACTS.where(accounts.c.code == any_(bindparam("codes", type_=ARRAY(String))))
+    ),
+    "sqlite": _ACCOUNT_FACTS.where(accounts.c.code.in_(bindparam("codes", expanding=True))),
+}
+_INSERT_ENTRY = prebuilt(insert(entries))
+_INSERT_LINES = prebuilt(insert(lines))
 _POSTED_BY = {
     "status": EntryStatus.POSTED,
     "posted_by": bindparam("poster"),
@@ -89,13 +100,13 @@ _POSTED_BY = {
     "approved_by": bindparam("approver"),
     "approved_at": bindparam("approved"),
 }
-_NEXT_NUMBER = (
+_NEXT_NUMBER = prebuilt(
     update(fiscal_years)
     .where(fiscal_years.c.id == bindparam("year_id"))
     .values(last_entry_number=fiscal_years.c.last_entry_number + 1)
     .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
 )
-_MARK_POSTED = (
+_MARK_POSTED = prebuilt(
     update(entries)
     .where(entries.c.id == bindparam("entry_id"))
     .values(
@@ -139,7 +150,7 @@ def _numbered_in_one_statement() -> Any:
     )
 
 
-_NUMBER_AND_MARK_POSTED = _numbered_in_one_statement()
+_NUMBER_AND_MARK_POSTED = prebuilt(_numbered_in_one_statement())
 
 
 def _entry_number(year_name: str, sequence: int) -> str:
@@ -172,6 +183,7 @@ class PreparedLine:
 
 class EntryService:
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+        self._transactions = DriverTransactions(engine)
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
         self._functional = settings.functional_currency
@@ -220,7 +232,7 @@ class EntryService:
         self, actor: Principal, data: EntryIn, *, post: bool, claim: Claim | None = None
     ) -> EntryPublic:
         async def work() -> EntryPublic:
-            async with self._writer.begin() as connection:
+            async with self._transactions.begin() as connection:
                 await take(claim, connection)
                 entry_id, known = await self._create(connection, actor, data, post=post)
                 entry = known or await self._public(connection, entry_id)
@@ -237,7 +249,7 @@ class EntryService:
             raise InvalidInput(f"A batch holds 1 to {MAX_BATCH} entries.")
 
         async def work() -> list[EntryPublic]:
-            async with self._writer.begin() as connection:
+            async with self._transactions.begin() as connection:
                 await take(claim, connection)
                 entry_ids = await self._post_many(connection, actor, batch)
                 posted = await self._publics(connection, entry_ids)
@@ -247,7 +259,7 @@ class EntryService:
         return await retrying_lock_conflicts(work)
 
     async def _post_many(
-        self, connection: AsyncConnection, actor: Principal, batch: list[EntryIn]
+        self, connection: Connection, actor: Principal, batch: list[EntryIn]
     ) -> list[uuid.UUID]:
         """A batch in set-wise statements: the rows of all entries at once, balances summed per
         account and day, and one move of each year's counter. Entries above the approval
@@ -284,7 +296,7 @@ class EntryService:
 
     async def _number_many(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         actor: Principal,
         numbering: list[tuple[uuid.UUID, uuid.UUID]],
     ) -> None:
@@ -438,7 +450,7 @@ class EntryService:
     # The steps
 
     async def _create(
-        self, connection: AsyncConnection, actor: Principal, data: EntryIn, *, post: bool
+        self, connection: Connection, actor: Principal, data: EntryIn, *, post: bool
     ) -> tuple[uuid.UUID, EntryPublic | None]:
         """The new entry's id, and when it posted at once, the entry itself: everything about it
         is known here, so it is neither checked nor read back from the database."""
@@ -499,7 +511,7 @@ class EntryService:
         )
 
     async def _post_or_submit(
-        self, connection: AsyncConnection, actor: Principal, entry: Record
+        self, connection: Connection, actor: Principal, entry: Record
     ) -> None:
         if entry.total > self._threshold:
             await self._check_rules(connection, entry)
@@ -512,7 +524,7 @@ class EntryService:
             await self._post(connection, actor, entry, approved=False)
 
     async def post_closing_entry(
-        self, connection: AsyncConnection, actor: Principal, data: EntryIn, *, year_id: uuid.UUID
+        self, connection: Connection, actor: Principal, data: EntryIn, *, year_id: uuid.UUID
     ) -> uuid.UUID:
         """Post a year-end closing entry inside the caller's transaction, on the year's last day
         even if its periods are already closed; it needs no approval (a controller closes)."""
@@ -528,7 +540,7 @@ class EntryService:
 
     async def _post(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         actor: Principal,
         entry: Record,
         *,
@@ -554,7 +566,7 @@ class EntryService:
 
     async def _number(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         actor: Principal,
         entry_id: uuid.UUID,
         day: date,
@@ -586,12 +598,12 @@ class EntryService:
         await connection.execute(_MARK_POSTED, {**marks, "sequence": sequence, "number": number})
         return number, now
 
-    async def _check_rules(self, connection: AsyncConnection, entry: Record) -> None:
+    async def _check_rules(self, connection: Connection, entry: Record) -> None:
         """Every posting rule, each with its own error code."""
         await self._check_entry_lines(connection, entry)
         await _open_year_of(connection, entry.entry_date)
 
-    async def _check_entry_lines(self, connection: AsyncConnection, entry: Record) -> None:
+    async def _check_entry_lines(self, connection: Connection, entry: Record) -> None:
         rows = (
             await connection.execute(
                 select(
@@ -627,14 +639,13 @@ class EntryService:
             if row.account_currency and row.account_currency != row.currency:
                 raise CurrencyNotAllowed(f"Account {row.code} takes {row.account_currency} only.")
 
-    async def _accounts_named(
-        self, connection: AsyncConnection, codes: set[str]
-    ) -> dict[str, Record]:
-        rows = await connection.execute(_ACCOUNTS_NAMED, {"codes": list(codes)})
+    async def _accounts_named(self, connection: Connection, codes: set[str]) -> dict[str, Record]:
+        named = _ACCOUNTS_NAMED[connection.dialect.name]
+        rows = await connection.execute(named, {"codes": list(codes)})
         return {row.code: row for row in rows}
 
     async def _prepare(
-        self, connection: AsyncConnection, data: EntryIn, *, known: dict[str, Record] | None = None
+        self, connection: Connection, data: EntryIn, *, known: dict[str, Record] | None = None
     ) -> list[PreparedLine]:
         found = (
             known
@@ -654,7 +665,7 @@ class EntryService:
 
     async def _prepare_line(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         number: int,
         line: LineIn,
         account: Record,
@@ -689,7 +700,7 @@ class EntryService:
 
     async def _insert_lines(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         entry_id: uuid.UUID,
         day: date,
         prepared: list[PreparedLine],
@@ -700,7 +711,7 @@ class EntryService:
 
     async def _copy_reversed(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         actor: Principal,
         original: Record,
         day: date,
@@ -739,8 +750,8 @@ class EntryService:
         )
         return reversal_id
 
-    async def _locked(self, connection: AsyncConnection, entry_id: uuid.UUID) -> Record:
-        row = (
+    async def _locked(self, connection: Connection, entry_id: uuid.UUID) -> Record:
+        row: Record | None = (
             await connection.execute(
                 select(entries).where(entries.c.id == entry_id).with_for_update()
             )
@@ -749,13 +760,13 @@ class EntryService:
             raise EntryNotFound()
         return row
 
-    async def _editable(self, connection: AsyncConnection, entry_id: uuid.UUID) -> None:
+    async def _editable(self, connection: Connection, entry_id: uuid.UUID) -> None:
         if (await self._locked(connection, entry_id)).status != EntryStatus.DRAFT:
             raise EntryNotEditable("Posted entries are immutable; reverse them instead.")
 
     async def _finish(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         entry_id: uuid.UUID,
         claim: Claim | None,
     ) -> EntryPublic:
@@ -763,14 +774,14 @@ class EntryService:
         await remember(claim, connection, entry)
         return entry
 
-    async def _public(self, connection: AsyncConnection, entry_id: uuid.UUID) -> EntryPublic:
+    async def _public(self, connection: Connection, entry_id: uuid.UUID) -> EntryPublic:
         found = await self._publics(connection, [entry_id])
         if not found:
             raise EntryNotFound()
         return found[0]
 
     async def _publics(
-        self, connection: AsyncConnection, entry_ids: Sequence[uuid.UUID]
+        self, connection: Connection, entry_ids: Sequence[uuid.UUID]
     ) -> list[EntryPublic]:
         """Entries with their lines, in the order asked, in three queries whatever the count."""
         found = {
@@ -870,7 +881,7 @@ def _total(prepared: list[PreparedLine]) -> int:
     return sum(line.functional for line in prepared if line.side is Side.DEBIT)
 
 
-async def _rate_on(connection: AsyncConnection, currency: str, day: date) -> Decimal:
+async def _rate_on(connection: Connection, currency: str, day: date) -> Decimal:
     rate = await connection.scalar(
         select(rates.c.rate)
         .where(rates.c.currency == currency, rates.c.effective_date <= day)
@@ -882,14 +893,12 @@ async def _rate_on(connection: AsyncConnection, currency: str, day: date) -> Dec
     return Decimal(rate)
 
 
-async def _add_to_balances(
-    connection: AsyncConnection, day: date, entry_lines: Sequence[Any]
-) -> None:
+async def _add_to_balances(connection: Connection, day: date, entry_lines: Sequence[Any]) -> None:
     await _add_to_day_balances(connection, [(day, line) for line in entry_lines])
 
 
 async def _add_to_day_balances(
-    connection: AsyncConnection, dated_lines: Sequence[tuple[date, Any]]
+    connection: Connection, dated_lines: Sequence[tuple[date, Any]]
 ) -> None:
     """Add lines to their account's day, rows in (account, day) order so that concurrent posts
     take the row locks in the same order and never deadlock."""
@@ -910,16 +919,18 @@ async def _add_to_day_balances(
 def _upsert_day_balance(dialect_name: str) -> Any:
     """One statement for every post, so it is compiled once and run for many rows."""
     statement = insert_or_update(dialect_name, daily_balances)
-    return statement.on_conflict_do_update(
-        index_elements=[daily_balances.c.account_id, daily_balances.c.day],
-        set_={
-            "debit": daily_balances.c.debit + statement.excluded.debit,
-            "credit": daily_balances.c.credit + statement.excluded.credit,
-        },
+    return prebuilt(
+        statement.on_conflict_do_update(
+            index_elements=[daily_balances.c.account_id, daily_balances.c.day],
+            set_={
+                "debit": daily_balances.c.debit + statement.excluded.debit,
+                "credit": daily_balances.c.credit + statement.excluded.credit,
+            },
+        )
     )
 
 
-async def _open_year_of(connection: AsyncConnection, day: date) -> uuid.UUID:
+async def _open_year_of(connection: Connection, day: date) -> uuid.UUID:
     period = await open_period_of(connection, day)
     if period is None:
         raise PeriodClosed(f"{day} is not in an open period.")

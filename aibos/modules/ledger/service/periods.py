@@ -16,7 +16,7 @@ from aibos.modules.ledger.exceptions import (
 from aibos.modules.ledger.models import FiscalYear, Period
 from aibos.modules.ledger.schemas import FiscalYearPublic, PeriodPublic, PeriodStatus
 from aibos.modules.ledger.tables import fiscal_years, periods
-from aibos.platform.db import for_reading, for_writing, utcnow
+from aibos.platform.db import Connection, for_reading, for_writing, utcnow
 from aibos.platform.idempotency import Claim, remember, take
 from aibos.platform.security import Principal
 
@@ -112,9 +112,7 @@ async def fiscal_year(connection: AsyncConnection, year_id: uuid.UUID) -> Fiscal
     return FiscalYearPublic(**year._mapping, periods=[PeriodPublic(**row._mapping) for row in rows])
 
 
-async def open_period_of(
-    connection: AsyncConnection, day: date
-) -> tuple[uuid.UUID, uuid.UUID] | None:
+async def open_period_of(connection: Connection, day: date) -> tuple[uuid.UUID, uuid.UUID] | None:
     """(fiscal year, period) holding this date if the period is open; locks it against closing."""
     row = (await connection.execute(_OPEN_PERIOD, {"day": day})).first()
     return None if row is None else (row.fiscal_year_id, row.id)
