@@ -195,15 +195,32 @@ class DriverTransactions:
     them and runs their prebuilt statements (SQLAlchemy's work per execution costs more CPU
     than the rest of a small statement); any other statement goes through SQLAlchemy on the
     same connection, which leaves the transaction to the driver. Elsewhere, they are ordinary
-    writing transactions."""
+    writing transactions.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    At most `at_once` run at a time in this process; the others wait their turn here. When
+    they contend for the same rows, a queue in the process is cheaper and fairer than one in
+    the database, and the transactions holding the locks finish sooner."""
+
+    def __init__(self, engine: AsyncEngine, *, at_once: int) -> None:
         self._on_asyncpg = engine.dialect.driver == "asyncpg"
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
+        self._at_once = at_once
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:
+        loop = asyncio.get_running_loop()
+        turns = self._turns.get(loop)
+        if turns is None:  # a semaphore belongs to one event loop
+            turns = self._turns[loop] = asyncio.Semaphore(self._at_once)
+        async with turns, self._transaction() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Connection]:
         if not self._on_asyncpg:
             async with self._writer.begin() as connection:
                 yield connection

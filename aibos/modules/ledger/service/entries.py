@@ -183,7 +183,7 @@ class PreparedLine:
 
 class EntryService:
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
-        self._transactions = DriverTransactions(engine)
+        self._transactions = DriverTransactions(engine, at_once=settings.db_hot_writers)
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
         self._functional = settings.functional_currency
