@@ -84,12 +84,12 @@ class AuthService:
 
     async def login(self, *, email: str, password: str, client: Client) -> TokenPair:
         settings = self._settings
-        await self._limiter.hit(
-            "login-address", client.address or "-", settings.rate_limit_login_per_address
-        )
         # An account's limit counts failed attempts only, so signing in often never locks it.
         account_limit = ("login-account", email.lower(), settings.rate_limit_login_per_account)
-        await self._limiter.check(*account_limit)
+        await self._limiter.hit_and_check(
+            hits=[("login-address", client.address or "-", settings.rate_limit_login_per_address)],
+            checks=[account_limit],
+        )
         async with self._reader.connect() as connection:
             user = await self._directory.find_by_email(connection, email)
             stored = await repository.password_hash(connection, user.id) if user else None
