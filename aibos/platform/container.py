@@ -11,7 +11,7 @@ from aibos.modules.health.container import HealthContainer
 from aibos.modules.ledger.container import LedgerContainer
 from aibos.modules.users.container import UsersContainer
 from aibos.platform.cache import create_cache
-from aibos.platform.db import create_engine, create_session_factory
+from aibos.platform.db import DriverConnections, create_engine, create_session_factory
 from aibos.platform.events import EventBus
 from aibos.platform.mail import create_mailer
 from aibos.platform.settings import Settings
@@ -21,24 +21,32 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Singleton(create_engine, settings)
     session_factory = providers.Singleton(create_session_factory, engine)
+    driver = providers.Singleton(
+        DriverConnections, engine, writers=settings.provided.db_hot_writers
+    )
     cache = providers.Singleton(create_cache, settings)
     events = providers.Singleton(EventBus)
     mailer = providers.Singleton(create_mailer, settings)
 
     health = providers.Container(HealthContainer, settings=settings, engine=engine, cache=cache)
     users = providers.Container(
-        UsersContainer, engine=engine, session_factory=session_factory, events=events
+        UsersContainer,
+        engine=engine,
+        driver=driver,
+        session_factory=session_factory,
+        events=events,
     )
     auth = providers.Container(
         AuthContainer,
         settings=settings,
         engine=engine,
+        driver=driver,
         session_factory=session_factory,
         cache=cache,
         mailer=mailer,
         directory=users.directory,
     )
-    ledger = providers.Container(LedgerContainer, settings=settings, engine=engine)
+    ledger = providers.Container(LedgerContainer, settings=settings, engine=engine, driver=driver)
 
 
 def build_container(settings: Settings) -> Container:

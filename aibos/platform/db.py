@@ -190,32 +190,43 @@ def prebuilt(statement: E) -> E:
     return statement.execution_options(**{_PREBUILT: True})
 
 
-class DriverTransactions:
-    """Transactions for the hottest writes. On asyncpg the driver itself begins and commits
-    them and runs their prebuilt statements (SQLAlchemy's work per execution costs more CPU
-    than the rest of a small statement); any other statement goes through SQLAlchemy on the
-    same connection, which leaves the transaction to the driver. Elsewhere, they are ordinary
-    writing transactions.
+class DriverConnections:
+    """Connections for the hottest paths. On asyncpg the driver itself runs their prebuilt
+    statements (SQLAlchemy's work per execution costs more CPU than the rest of a small
+    statement) and begins and commits their transactions; any other statement goes through
+    SQLAlchemy on the same connection, which leaves transactions to the driver. Elsewhere,
+    they are ordinary SQLAlchemy connections.
 
-    At most `at_once` run at a time in this process; the others wait their turn here. When
-    they contend for the same rows, a queue in the process is cheaper and fairer than one in
-    the database, and the transactions holding the locks finish sooner."""
+    At most `writers` transactions run at a time in this process; the others wait their turn
+    here. When they contend for the same rows, a queue in the process is cheaper and fairer
+    than one in the database, and the transactions holding the locks finish sooner."""
 
-    def __init__(self, engine: AsyncEngine, *, at_once: int) -> None:
+    def __init__(self, engine: AsyncEngine, *, writers: int) -> None:
         self._on_asyncpg = engine.dialect.driver == "asyncpg"
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
-        self._at_once = at_once
+        self._writers = writers
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
 
     @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        """For reads: each statement on its own, no transaction around them."""
+        async with self._reader.connect() as connection:
+            if not self._on_asyncpg:
+                yield connection
+                return
+            async with self._on_driver(connection) as driver:
+                yield DriverShortcut(connection, driver)
+
+    @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:
+        """One transaction, committed when the block ends, rolled back if it raises."""
         loop = asyncio.get_running_loop()
         turns = self._turns.get(loop)
         if turns is None:  # a semaphore belongs to one event loop
-            turns = self._turns[loop] = asyncio.Semaphore(self._at_once)
+            turns = self._turns[loop] = asyncio.Semaphore(self._writers)
         async with turns, self._transaction() as connection:
             yield connection
 
@@ -225,20 +236,27 @@ class DriverTransactions:
             async with self._writer.begin() as connection:
                 yield connection
             return
-        async with self._reader.connect() as connection:  # no transaction of SQLAlchemy's
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert isinstance(driver, asyncpg.Connection)
-            try:
-                async with driver.transaction():
-                    yield DriverShortcut(connection, driver)
-            except BaseException:
-                if driver.is_closed() or driver.is_in_transaction():
-                    await connection.invalidate()  # not rolled back: never hand it out again
-                raise
+        async with (
+            self._reader.connect() as connection,  # no transaction of SQLAlchemy's
+            self._on_driver(connection) as driver,
+            driver.transaction(),
+        ):
+            yield DriverShortcut(connection, driver)
+
+    @asynccontextmanager
+    async def _on_driver(self, connection: AsyncConnection) -> AsyncIterator[asyncpg.Connection]:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, asyncpg.Connection)
+        try:
+            yield driver
+        except BaseException:
+            if driver.is_closed() or driver.is_in_transaction():
+                await connection.invalidate()  # not rolled back: never hand it out again
+            raise
 
 
 class DriverShortcut:
-    """An asyncpg connection in a transaction, with SQLAlchemy's connection to the same one."""
+    """An asyncpg connection, with SQLAlchemy's connection to the same one."""
 
     def __init__(self, connection: AsyncConnection, driver: asyncpg.Connection) -> None:
         self._connection = connection
@@ -328,7 +346,18 @@ class _Rows:
 
 @lru_cache(maxsize=256)
 def _row_type(names: tuple[str, ...]) -> Any:
-    return namedtuple("Row", names, rename=True)
+    fields = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+
+    class Row(fields):
+        """Columns by name as attributes, and `_mapping`, as SQLAlchemy's rows have them."""
+
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(names, self, strict=True))
+
+    return Row
 
 
 def _named(record: asyncpg.Record) -> Any:

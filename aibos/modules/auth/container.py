@@ -7,6 +7,7 @@ from aibos.modules.auth.passwords import Passwords
 from aibos.modules.auth.service import AuthService
 from aibos.modules.auth.tokens import KeyRing
 from aibos.platform.cache import Cache
+from aibos.platform.db import DriverConnections
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.settings import Settings
 
@@ -14,6 +15,7 @@ from aibos.platform.settings import Settings
 class AuthContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Dependency(instance_of=AsyncEngine)
+    driver = providers.Dependency(instance_of=DriverConnections)
     session_factory = providers.Dependency(instance_of=async_sessionmaker)
     cache = providers.Dependency(instance_of=Cache)
     mailer = providers.Dependency(instance_of=object)  # platform.mail.Mailer
@@ -32,7 +34,7 @@ class AuthContainer(containers.DeclarativeContainer):
     service = providers.Singleton(
         AuthService,
         settings=settings,
-        engine=engine,
+        driver=driver,
         session_factory=session_factory,
         directory=directory,
         passwords=passwords,

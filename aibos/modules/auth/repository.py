@@ -8,9 +8,9 @@ from sqlalchemy import Uuid, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
-from aibos.platform.db import Record, affected_rows, table_of
+from aibos.platform.db import Connection, Record, affected_rows, prebuilt, table_of
 
-Executor = AsyncSession | AsyncConnection
+Executor = AsyncSession | AsyncConnection | Connection
 credentials = table_of(Credential)
 sessions = table_of(AuthSession)
 refresh_tokens = table_of(RefreshToken)
@@ -30,16 +30,16 @@ _SESSION_STATE = (
 
 # Typed: the column takes its type from users_user.id, which may not be loaded yet.
 _CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
-_PASSWORD_HASH = select(credentials.c.password_hash).where(
-    credentials.c.user_id == _CREDENTIAL_OWNER
+_PASSWORD_HASH = prebuilt(
+    select(credentials.c.password_hash).where(credentials.c.user_id == _CREDENTIAL_OWNER)
 )
-_HOLD_CREDENTIAL = (
+_HOLD_CREDENTIAL = prebuilt(
     select(credentials.c.user_id)
     .where(credentials.c.user_id == _CREDENTIAL_OWNER)
     .with_for_update(read=True)
 )
-_ADD_SESSION = insert(sessions)
-_ADD_REFRESH_TOKEN = insert(refresh_tokens)
+_ADD_SESSION = prebuilt(insert(sessions))
+_ADD_REFRESH_TOKEN = prebuilt(insert(refresh_tokens))
 
 
 async def session_state(executor: Executor, session_id: uuid.UUID) -> Record | None:

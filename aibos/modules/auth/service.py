@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aibos.modules.auth import repository
 from aibos.modules.auth.exceptions import (
@@ -23,7 +23,7 @@ from aibos.modules.auth.repository import Executor
 from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
-from aibos.platform.db import for_reading, for_writing, unit_of_work, utcnow
+from aibos.platform.db import DriverConnections, unit_of_work, utcnow
 from aibos.platform.errors import InvalidInput
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
@@ -43,7 +43,7 @@ class AuthService:
         self,
         *,
         settings: Settings,
-        engine: AsyncEngine,
+        driver: DriverConnections,
         session_factory: async_sessionmaker[AsyncSession],
         directory: UserDirectory,
         passwords: Passwords,
@@ -51,8 +51,7 @@ class AuthService:
         limiter: RateLimiter,
     ) -> None:
         self._settings = settings
-        self._reader = for_reading(engine)
-        self._writer = for_writing(engine)
+        self._driver = driver
         self._session_factory = session_factory
         self._directory = directory
         self._passwords = passwords
@@ -90,7 +89,7 @@ class AuthService:
             hits=[("login-address", client.address or "-", settings.rate_limit_login_per_address)],
             checks=[account_limit],
         )
-        async with self._reader.connect() as connection:
+        async with self._driver.connect() as connection:
             user = await self._directory.find_by_email(connection, email)
             stored = await repository.password_hash(connection, user.id) if user else None
         if user is None or stored is None:
@@ -106,7 +105,7 @@ class AuthService:
         if self._passwords.needs_rehash(stored):
             rehashed = await self._passwords.hash(password)
         # Nothing here publishes events: a plain transaction, lighter than a unit of work's session.
-        async with self._writer.begin() as connection:
+        async with self._driver.begin() as connection:
             if rehashed is not None:
                 await repository.update_credential(connection, user.id, password_hash=rehashed)
             return await self._open_session(connection, user, client)

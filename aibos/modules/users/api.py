@@ -9,6 +9,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from aibos.platform.db import Connection
+
 ADMIN_ROLE = "admin"
 DEFAULT_ROLE = "member"
 
@@ -52,13 +54,13 @@ class UserRolesChanged:
 
 class UserDirectory(Protocol):
     async def find_by_email(
-        self, executor: AsyncSession | AsyncConnection, email: str
+        self, executor: AsyncSession | AsyncConnection | Connection, email: str
     ) -> UserIdentity | None:
         """The user with this email, compared case-insensitively."""
         ...
 
     async def get(
-        self, executor: AsyncSession | AsyncConnection, user_id: uuid.UUID
+        self, executor: AsyncSession | AsyncConnection | Connection, user_id: uuid.UUID
     ) -> UserIdentity | None: ...
 
     async def create(

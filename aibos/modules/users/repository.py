@@ -5,15 +5,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.users.api import ADMIN_ROLE
 from aibos.modules.users.models import Role, User, UserRole
 from aibos.modules.users.schemas import UserFilters, UserSort
-from aibos.platform.db import Record, affected_rows, contains_text, for_reading, table_of
+from aibos.platform.db import Connection, Record, affected_rows, contains_text, prebuilt, table_of
 
-Executor = AsyncSession | AsyncConnection
+Executor = AsyncSession | AsyncConnection | Connection
 users = table_of(User)
 user_roles = table_of(UserRole)
 roles = table_of(Role)
@@ -36,7 +35,7 @@ _SORTS = {
     UserSort.CREATED: users.c.created_at.asc(),
     UserSort.CREATED_DESC: users.c.created_at.desc(),
 }
-_USER_BY_ID = select(*USER_COLUMNS).where(users.c.id == bindparam("id"))
+_USER_BY_ID = prebuilt(select(*USER_COLUMNS).where(users.c.id == bindparam("id")))
 _IDENTITY = select(
     users.c.id,
     users.c.email,
@@ -45,43 +44,12 @@ _IDENTITY = select(
     users.c.email_verified,
     user_roles.c.role_name,
 ).select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
-_IDENTITY_BY_ID = _IDENTITY.where(users.c.id == bindparam("id"))
-_IDENTITY_BY_EMAIL = _IDENTITY.where(users.c.email == bindparam("email"))
+_IDENTITY_BY_ID = prebuilt(_IDENTITY.where(users.c.id == bindparam("id")))
+_IDENTITY_BY_EMAIL = prebuilt(_IDENTITY.where(users.c.email == bindparam("email")))
 
 
 async def user_by_id(executor: Executor, user_id: uuid.UUID) -> Record | None:
     return (await executor.execute(_USER_BY_ID, {"id": user_id})).first()
-
-
-class ProfileReader:
-    """A user's row by id, for GET /users/me, the busiest route.
-
-    On asyncpg the statement, compiled once, goes straight to the driver on a pooled
-    connection: SQLAlchemy's work per execution costs as much CPU as the rest of the request.
-    Other drivers take the ordinary Core path.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._reader = for_reading(engine)
-        on_asyncpg = engine.dialect.driver == "asyncpg"
-        self._sql = str(_USER_BY_ID.compile(dialect=engine.dialect)) if on_asyncpg else None
-
-    async def user(self, user_id: uuid.UUID) -> Mapping[str, Any] | None:
-        if self._sql is None:
-            async with self._reader.connect() as connection:
-                row = await user_by_id(connection, user_id)
-            return None if row is None else dict(row._mapping)
-        pooled = await self._engine.raw_connection()
-        driver: Any = pooled.driver_connection  # an asyncpg.Connection
-        try:
-            found: Mapping[str, Any] | None = await driver.fetchrow(self._sql, user_id)
-            return found
-        except BaseException:
-            pooled.invalidate()  # a query that failed or was cut short may leave it unusable
-            raise
-        finally:
-            await greenlet_spawn(pooled.close)  # as AsyncConnection does: a checkin may await
 
 
 async def identity_by_id(executor: Executor, user_id: uuid.UUID) -> list[Record]:

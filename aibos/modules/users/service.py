@@ -38,7 +38,7 @@ from aibos.modules.users.schemas import (
     UserReplace,
     UsersPublic,
 )
-from aibos.platform.db import for_reading, unit_of_work, utcnow
+from aibos.platform.db import Connection, DriverConnections, for_reading, unit_of_work, utcnow
 from aibos.platform.events import EventBus
 from aibos.platform.security import Principal
 
@@ -86,22 +86,24 @@ class UserService:
         self,
         *,
         engine: AsyncEngine,
+        driver: DriverConnections,
         session_factory: async_sessionmaker[AsyncSession],
         events: EventBus,
         roles: RoleBook,
     ) -> None:
         self._engine = engine
         self._reader = for_reading(engine)
-        self._profiles = repository.ProfileReader(engine)
+        self._driver = driver
         self._session_factory = session_factory
         self._events = events
         self._roles = roles
 
     async def me(self, actor: Principal) -> UserPublic:
-        row = await self._profiles.user(actor.user_id)
+        async with self._driver.connect() as connection:
+            row = await repository.user_by_id(connection, actor.user_id)
         if row is None:
             raise UserNotFound()
-        return UserPublic(**row, roles=sorted(actor.roles))
+        return UserPublic(**row._mapping, roles=sorted(actor.roles))
 
     async def get(self, actor: Principal, user_id: uuid.UUID) -> UserPublic:
         _may_touch(actor, user_id, READ_USERS)
@@ -197,12 +199,12 @@ class Directory:
         self._roles = roles
 
     async def find_by_email(
-        self, executor: AsyncSession | AsyncConnection, email: str
+        self, executor: AsyncSession | AsyncConnection | Connection, email: str
     ) -> UserIdentity | None:
         return _identity(await repository.identity_by_email(executor, email))
 
     async def get(
-        self, executor: AsyncSession | AsyncConnection, user_id: uuid.UUID
+        self, executor: AsyncSession | AsyncConnection | Connection, user_id: uuid.UUID
     ) -> UserIdentity | None:
         return _identity(await repository.identity_by_id(executor, user_id))
 

@@ -57,7 +57,7 @@ from aibos.modules.ledger.tables import (
 )
 from aibos.platform.db import (
     Connection,
-    DriverTransactions,
+    DriverConnections,
     Record,
     contains_text,
     for_reading,
@@ -182,8 +182,10 @@ class PreparedLine:
 
 
 class EntryService:
-    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
-        self._transactions = DriverTransactions(engine, at_once=settings.db_hot_writers)
+    def __init__(
+        self, *, engine: AsyncEngine, driver: DriverConnections, settings: Settings
+    ) -> None:
+        self._transactions = driver
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
         self._functional = settings.functional_currency
