@@ -28,6 +28,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import SQLModel
 
 from aibos.platform.errors import Unavailable
@@ -202,6 +203,7 @@ class DriverConnections:
     than one in the database, and the transactions holding the locks finish sooner."""
 
     def __init__(self, engine: AsyncEngine, *, writers: int) -> None:
+        self._engine = engine
         self._on_asyncpg = engine.dialect.driver == "asyncpg"
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
@@ -212,13 +214,20 @@ class DriverConnections:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        """For reads: each statement on its own, no transaction around them."""
-        async with self._reader.connect() as connection:
-            if not self._on_asyncpg:
+        """For reads of prebuilt statements only, each on its own, no transaction around
+        them: on asyncpg the pooled connection goes to the driver without SQLAlchemy's."""
+        if not self._on_asyncpg:
+            async with self._reader.connect() as connection:
                 yield connection
-                return
-            async with self._on_driver(connection) as driver:
-                yield DriverShortcut(connection, driver)
+            return
+        pooled = await self._engine.raw_connection()
+        try:
+            yield DriverShortcut(self._engine.dialect, pooled.driver_connection)
+        except BaseException:
+            pooled.invalidate()  # a statement cut short may leave it unusable
+            raise
+        finally:
+            await greenlet_spawn(pooled.close)  # back to the pool, as AsyncConnection does
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:
@@ -241,12 +250,12 @@ class DriverConnections:
             self._on_driver(connection) as driver,
             driver.transaction(),
         ):
-            yield DriverShortcut(connection, driver)
+            yield DriverShortcut(self._engine.dialect, driver, connection)
 
     @asynccontextmanager
-    async def _on_driver(self, connection: AsyncConnection) -> AsyncIterator[asyncpg.Connection]:
+    async def _on_driver(self, connection: AsyncConnection) -> AsyncIterator[Any]:
         driver = (await connection.get_raw_connection()).driver_connection
-        assert isinstance(driver, asyncpg.Connection)
+        assert driver is not None
         try:
             yield driver
         except BaseException:
@@ -256,22 +265,23 @@ class DriverConnections:
 
 
 class DriverShortcut:
-    """An asyncpg connection, with SQLAlchemy's connection to the same one."""
+    """An asyncpg connection, and SQLAlchemy's connection to the same one, if any, for the
+    statements that are not prebuilt."""
 
-    def __init__(self, connection: AsyncConnection, driver: asyncpg.Connection) -> None:
-        self._connection = connection
+    def __init__(
+        self, dialect: Dialect, driver: Any, connection: AsyncConnection | None = None
+    ) -> None:
+        self.dialect = dialect
         self._driver = driver
-
-    @property
-    def dialect(self) -> Dialect:
-        dialect: Dialect = self._connection.dialect
-        return dialect
+        self._connection = connection
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
         many = isinstance(parameters, list)
         keys = tuple(parameters[0] if many else parameters or ())
         plan = _plan(statement, keys, self.dialect)
         if plan is None:
+            if self._connection is None:
+                raise TypeError("Only prebuilt statements run on DriverConnections.connect().")
             return await self._connection.execute(statement, parameters)
         if many:
             await self._driver.executemany(plan.sql, [plan.arguments(row) for row in parameters])
