@@ -180,8 +180,8 @@ async def post_entry(request: Request) -> JSONResponse:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     url = os.environ["AIBOS_DATABASE_URL"]
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    size = int(os.environ.get("AIBOS_DB_POOL_SIZE", "10"))
-    overflow = int(os.environ.get("AIBOS_DB_MAX_OVERFLOW", "10"))
+    size = int(os.environ.get("AIBOS_DB_POOL_SIZE", "20"))
+    overflow = int(os.environ.get("AIBOS_DB_MAX_OVERFLOW", "0"))
     app.state.user = uuid.UUID(os.environ["BENCH_LEDGER_USER"])
     app.state.pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size + overflow)
     try:

@@ -44,8 +44,8 @@ class Config:
         self.secret = os.environ["AIBOS_SECRET_KEY"].encode()
         self.issuer = os.environ.get("AIBOS_JWT_ISSUER", "aibos")
         self.audience = os.environ.get("AIBOS_JWT_AUDIENCE", "aibos-api")
-        self.pool_size = int(os.environ.get("AIBOS_DB_POOL_SIZE", "10"))
-        self.max_overflow = int(os.environ.get("AIBOS_DB_MAX_OVERFLOW", "10"))
+        self.pool_size = int(os.environ.get("AIBOS_DB_POOL_SIZE", "20"))
+        self.max_overflow = int(os.environ.get("AIBOS_DB_MAX_OVERFLOW", "0"))
 
 
 def _unauthorized() -> JSONResponse:
