@@ -133,23 +133,19 @@ class Claim:
         taken = await connection.execute(_taking(connection.dialect.name), new_key)
         if taken.first() is not None:
             return
-        holds_key = connection.dialect.name != "postgresql" or bool(
-            await connection.scalar(_TRY_LOCK, new_key)
-        )
         found = (await connection.execute(_FIND, new_key)).first()
-        if not holds_key or found is None:
-            # Without the lock: the first request is still running. With it and no row: the
-            # first gave up between our two statements, and the key is free again.
-            if not holds_key:
-                raise KeyInProgress("Wait for the first request to finish, then retry.")
+        if found is not None and found.status_code is not None and found.expires_at >= now:
+            if found.request_hash != self.request_hash:
+                raise KeyReused()
+            raise Replayed(found.status_code, found.response)
+        on_postgres = connection.dialect.name == "postgresql"
+        if on_postgres and not await connection.scalar(_TRY_LOCK, new_key):
+            raise KeyInProgress("Wait for the first request to finish, then retry.")
+        # The key is ours now: free again (its first request gave up), or kept long enough.
+        if found is None:
             await connection.execute(_taking(connection.dialect.name), new_key)
-            return
-        if found.expires_at < now or found.status_code is None:  # kept long enough: start over
+        else:
             await connection.execute(_START_OVER, new_key)
-            return
-        if found.request_hash != self.request_hash:
-            raise KeyReused()
-        raise Replayed(found.status_code, found.response)
 
     async def record(self, connection: Connection, answer: str) -> None:
         await connection.execute(

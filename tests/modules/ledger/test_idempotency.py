@@ -3,9 +3,12 @@ twice; a key is one request's, and a failed request leaves it free."""
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
 
+from aibos.platform.idempotency import keys
 from tests.modules.ledger.books import ENTRIES, Books, Json, assert_problem, created
 
 
@@ -162,3 +165,41 @@ async def test_a_key_that_is_too_long_is_refused(books: Books) -> None:
 
     assert_problem(response, 422, "IDEMPOTENCY_KEY_INVALID")
     assert await books.snapshot() == before
+
+
+async def test_a_key_is_kept_a_day_then_serves_a_new_request(books: Books) -> None:
+    headers = key()
+    first = created(await books.create(*rent(books), post=True, headers=headers))
+    created_at, expires_at = await _kept(books, headers)
+    assert expires_at - created_at >= timedelta(hours=24)
+
+    await _age_past_expiry(books, headers)
+    later = await books.create(*rent(books, "301.00"), post=True, headers=headers)
+
+    assert created(later)["id"] != first["id"]
+    assert "idempotent-replayed" not in later.headers
+    assert await books.balance("rent") == "601.00"
+
+
+async def _kept(books: Books, headers: dict[str, str]) -> tuple[datetime, datetime]:
+    async with books.office.app.state.container.engine().connect() as connection:
+        row = (
+            await connection.execute(
+                select(keys.c.created_at, keys.c.expires_at).where(
+                    keys.c.key == headers["Idempotency-Key"]
+                )
+            )
+        ).one()
+    return row.created_at, row.expires_at
+
+
+async def _age_past_expiry(books: Books, headers: dict[str, str]) -> None:
+    """A day and a second pass, as far as the key is concerned."""
+    created_at, expires_at = await _kept(books, headers)
+    a_day_ago = timedelta(days=1, seconds=1)
+    async with books.office.app.state.container.engine().begin() as connection:
+        await connection.execute(
+            update(keys)
+            .where(keys.c.key == headers["Idempotency-Key"])
+            .values(created_at=created_at - a_day_ago, expires_at=expires_at - a_day_ago)
+        )
