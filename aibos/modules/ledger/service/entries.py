@@ -100,10 +100,10 @@ _POSTED_BY = {
     "approved_by": bindparam("approver"),
     "approved_at": bindparam("approved"),
 }
-_NEXT_NUMBER = prebuilt(
+_NEXT_NUMBERS = prebuilt(
     update(fiscal_years)
     .where(fiscal_years.c.id == bindparam("year_id"))
-    .values(last_entry_number=fiscal_years.c.last_entry_number + 1)
+    .values(last_entry_number=fiscal_years.c.last_entry_number + bindparam("count"))
     .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
 )
 _MARK_POSTED = prebuilt(
@@ -290,8 +290,8 @@ class EntryService:
             if posts_now:
                 posted_lines += [(data.entry_date, line) for line in prepared]
                 numbering.append((entry_id, years[data.entry_date]))
-        await connection.execute(insert(entries), entry_rows)
-        await connection.execute(insert(lines), line_rows)
+        await connection.execute(_INSERT_ENTRY, entry_rows)
+        await connection.execute(_INSERT_LINES, line_rows)
         await _add_to_day_balances(connection, posted_lines)
         await self._number_many(connection, actor, numbering)
         return [row["id"] for row in entry_rows]
@@ -306,41 +306,28 @@ class EntryService:
         per_year: dict[uuid.UUID, list[uuid.UUID]] = {}
         for entry_id, year_id in numbering:
             per_year.setdefault(year_id, []).append(entry_id)
-        now, updates = utcnow(), []
+        posted = {"poster": actor.user_id, "posted": utcnow(), "approver": None, "approved": None}
+        updates = []
         for year_id in sorted(per_year, key=str):
             entry_ids = per_year[year_id]
             last, year_name = (
                 await connection.execute(
-                    update(fiscal_years)
-                    .where(fiscal_years.c.id == year_id)
-                    .values(last_entry_number=fiscal_years.c.last_entry_number + len(entry_ids))
-                    .returning(fiscal_years.c.last_entry_number, fiscal_years.c.name)
+                    _NEXT_NUMBERS, {"year_id": year_id, "count": len(entry_ids)}
                 )
             ).one()
             first = last - len(entry_ids) + 1
             updates += [
                 {
+                    **posted,
                     "entry_id": entry_id,
-                    "fiscal_year_id": year_id,
+                    "year_id": year_id,
                     "sequence": sequence,
                     "number": _entry_number(year_name, sequence),
                 }
                 for sequence, entry_id in enumerate(entry_ids, start=first)
             ]
         if updates:
-            await connection.execute(
-                update(entries)
-                .where(entries.c.id == bindparam("entry_id"))
-                .values(
-                    status=EntryStatus.POSTED,
-                    fiscal_year_id=bindparam("fiscal_year_id"),
-                    sequence=bindparam("sequence"),
-                    number=bindparam("number"),
-                    posted_by=actor.user_id,
-                    posted_at=now,
-                ),
-                updates,
-            )
+            await connection.execute(_MARK_POSTED, updates)
 
     async def update_draft(
         self, actor: Principal, entry_id: uuid.UUID, data: EntryIn
@@ -532,9 +519,7 @@ class EntryService:
         even if its periods are already closed; it needs no approval (a controller closes)."""
         prepared = await self._prepare(connection, data)
         entry_id = uuid.uuid4()
-        await connection.execute(
-            insert(entries).values(_entry_row(entry_id, data, actor, prepared))
-        )
+        await connection.execute(_INSERT_ENTRY, _entry_row(entry_id, data, actor, prepared))
         await self._insert_lines(connection, entry_id, data.entry_date, prepared)
         entry = await self._locked(connection, entry_id)
         await self._post(connection, actor, entry, approved=False, closing_year_id=year_id)
@@ -595,7 +580,7 @@ class EntryService:
                 raise PeriodClosed(f"{day} is not in an open period.")
             return str(number), now
         marks["year_id"] = year_id or await _open_year_of(connection, day)
-        sequence, year_name = (await connection.execute(_NEXT_NUMBER, marks)).one()
+        sequence, year_name = (await connection.execute(_NEXT_NUMBERS, {**marks, "count": 1})).one()
         number = _entry_number(year_name, sequence)
         await connection.execute(_MARK_POSTED, {**marks, "sequence": sequence, "number": number})
         return number, now
@@ -721,22 +706,23 @@ class EntryService:
     ) -> uuid.UUID:
         reversal_id = uuid.uuid4()
         await connection.execute(
-            insert(entries).values(
-                id=reversal_id,
-                entry_date=day,
-                description=data.description or f"Reversal of {original.number}",
-                reference=original.number or "",
-                source="reversal",
-                status=EntryStatus.DRAFT,
-                total=original.total,
-                reversal_of_id=original.id,
-                created_by=actor.user_id,
-                created_at=utcnow(),
-            )
+            _INSERT_ENTRY,
+            {
+                "id": reversal_id,
+                "entry_date": day,
+                "description": data.description or f"Reversal of {original.number}",
+                "reference": original.number or "",
+                "source": "reversal",
+                "status": EntryStatus.DRAFT,
+                "total": original.total,
+                "reversal_of_id": original.id,
+                "created_by": actor.user_id,
+                "created_at": utcnow(),
+            },
         )
         originals = await connection.execute(select(lines).where(lines.c.entry_id == original.id))
         await connection.execute(
-            insert(lines),
+            _INSERT_LINES,
             [
                 {
                     **row._mapping,
