@@ -43,20 +43,25 @@ def cache_namespace() -> str:
     return f"aibos-test-{uuid.uuid4().hex[:8]}"
 
 
+def settings_for_tests(database_url: str, cache_namespace: str, /, **overrides: Any) -> Settings:
+    """Settings of an app under test: this database, this Redis namespace, no .env."""
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "redis_url": REDIS_URL,
+        "cache_namespace": cache_namespace,
+        "migrate_on_start": False,
+        "log_format": "json",
+        **GENEROUS_RATE_LIMITS,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
 @pytest.fixture
 def make_settings(database_url: str, cache_namespace: str) -> SettingsFactory:
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "env": "test",
-            "database_url": database_url,
-            "redis_url": REDIS_URL,
-            "cache_namespace": cache_namespace,
-            "migrate_on_start": False,
-            "log_format": "json",
-            **GENEROUS_RATE_LIMITS,
-            **overrides,
-        }
-        return Settings(_env_file=None, **values)
+        return settings_for_tests(database_url, cache_namespace, **overrides)
 
     return build
 

@@ -5,15 +5,13 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from aibos.platform.app import create_app
 from aibos.platform.settings import Settings
-from tests.conftest import GENEROUS_RATE_LIMITS, ClientFactory, SettingsFactory, serve
-from tests.databases import REDIS_URL
+from tests.conftest import ClientFactory, SettingsFactory, serve, settings_for_tests
 from tests.modules.auth.expect import ME, assert_problem, bearer, status_of_me
 from tests.modules.auth.tokens import (
     claims_of,
@@ -82,15 +80,7 @@ TAMPERED: dict[str, Tamper] = {
 @pytest.fixture(scope="module")
 async def member(database_url: str, cache_namespace: str) -> Person:
     """One person for the whole battery (nothing here changes their state), signed up once."""
-    values: dict[str, Any] = {
-        "env": "test",
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "cache_namespace": cache_namespace,
-        "migrate_on_start": False,
-        **GENEROUS_RATE_LIMITS,
-    }
-    async with serve(create_app(Settings(_env_file=None, **values))) as client:
+    async with serve(create_app(settings_for_tests(database_url, cache_namespace))) as client:
         return await sign_up(client)
 
 

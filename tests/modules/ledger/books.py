@@ -30,8 +30,8 @@ from aibos.platform.app import create_app
 from aibos.platform.db import create_engine
 from aibos.platform.migrations import upgrade
 from aibos.platform.settings import Settings
-from tests.conftest import GENEROUS_RATE_LIMITS, serve
-from tests.databases import REDIS_URL, throwaway_database
+from tests.conftest import serve, settings_for_tests
+from tests.databases import throwaway_database
 from tests.people import Person, admin, sign_up, with_roles
 
 LEDGER = "/api/v1/ledger"
@@ -97,17 +97,7 @@ class Office:
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "env": "test",
-        "database_url": url,
-        "redis_url": REDIS_URL,
-        "cache_namespace": f"aibos-test-ledger-{uuid.uuid4().hex[:8]}",
-        "migrate_on_start": False,
-        "log_format": "json",
-        **GENEROUS_RATE_LIMITS,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)
+    return settings_for_tests(url, f"aibos-test-ledger-{uuid.uuid4().hex[:8]}", **overrides)
 
 
 @asynccontextmanager

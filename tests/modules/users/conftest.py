@@ -4,16 +4,13 @@ cast of signed-in people made once for the package (argon2 makes each sign-up co
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from aibos.platform.app import create_app
-from aibos.platform.settings import Settings
-from tests.conftest import GENEROUS_RATE_LIMITS, serve
-from tests.databases import REDIS_URL
+from tests.conftest import serve, settings_for_tests
 from tests.modules.users.checks import USERS, Cast, guarded
 from tests.people import admin, sign_up, with_roles
 
@@ -30,16 +27,7 @@ async def package_client(
     database_url: str, cache_namespace: str
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """An app and client that live as long as the package, for fixtures shared by its tests."""
-    values: dict[str, Any] = {
-        "env": "test",
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "cache_namespace": cache_namespace,
-        "migrate_on_start": False,
-        **GENEROUS_RATE_LIMITS,
-    }
-    settings = Settings(_env_file=None, **values)
-    app = create_app(settings)
+    app = create_app(settings_for_tests(database_url, cache_namespace))
     async with serve(app) as client:
         yield app, guarded(client)
 
