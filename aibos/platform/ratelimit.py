@@ -13,10 +13,34 @@ from aibos.platform.errors import RateLimited
 logger = structlog.get_logger("aibos.ratelimit")
 Bucket = tuple[str, str, str]  # bucket, subject, limit ("attempts/seconds")
 
+# KEYS: the buckets to count an attempt in, then the buckets only to look at.
+# ARGV: how many KEYS are counted, then each counted bucket's window in seconds.
+# Returns each key's count and seconds to live, in order. A script, so that all of it is one
+# command: atomic, and one round trip with little to encode and decode on either side.
+_COUNT_AND_LOOK = """
+local counted = tonumber(ARGV[1])
+local replies = {}
+for i, key in ipairs(KEYS) do
+    local count
+    if i <= counted then
+        count = redis.call('INCR', key)
+        if redis.call('TTL', key) < 0 then
+            redis.call('EXPIRE', key, ARGV[i + 1])
+        end
+    else
+        count = tonumber(redis.call('GET', key) or '0')
+    end
+    replies[#replies + 1] = count
+    replies[#replies + 1] = redis.call('TTL', key)
+end
+return replies
+"""
+
 
 class RateLimiter:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
+        self._count_and_look = cache.client.register_script(_COUNT_AND_LOOK)
 
     async def check(self, bucket: str, subject: str, limit: str) -> None:
         """Raise RateLimited if the attempts counted so far have used up `limit`; count none."""
@@ -29,36 +53,30 @@ class RateLimiter:
     async def hit_and_check(self, *, hits: Sequence[Bucket], checks: Sequence[Bucket]) -> None:
         """Count one attempt in each of `hits` and look at each of `checks`, in one round trip;
         raise RateLimited if any hit passes its limit or any check has used its limit up."""
+        keys = [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in hits]
+        keys += [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in checks]
+        windows = [_parse(limit)[1] for _, _, limit in hits]
         try:
-            async with self._cache.client.pipeline(transaction=True) as pipe:
-                for bucket, subject, limit in hits:
-                    key = self._cache.key("ratelimit", bucket, subject)
-                    pipe.set(key, 0, ex=_parse(limit)[1], nx=True)
-                    pipe.incr(key)
-                    pipe.ttl(key)
-                for bucket, subject, _ in checks:
-                    key = self._cache.key("ratelimit", bucket, subject)
-                    pipe.get(key)
-                    pipe.ttl(key)
-                replies = await pipe.execute()
+            replies = await self._count_and_look(keys=keys, args=[len(hits), *windows])
         except RedisError:
             # Better to serve without limits for a moment than to refuse everyone.
             logger.warning(
                 "rate_limit_unavailable", buckets=[name for name, _, _ in (*hits, *checks)]
             )
             return
-        hit_replies, check_replies = replies[: 3 * len(hits)], replies[3 * len(hits) :]
-        counts = zip(hits, hit_replies[1::3], hit_replies[2::3], strict=True)
-        used_up = [ttl for (_, _, limit), count, ttl in counts if count > _parse(limit)[0]]
-        looked_at = zip(checks, check_replies[0::2], check_replies[1::2], strict=True)
+        answers = list(zip(replies[0::2], replies[1::2], strict=True))  # (count, ttl) per key
+        used_up = [
+            ttl
+            for (_, _, limit), (count, ttl) in zip(hits, answers, strict=False)
+            if count > _parse(limit)[0]
+        ]
         used_up += [
             ttl
-            for (_, _, limit), count, ttl in looked_at
-            if count is not None and int(count) >= _parse(limit)[0]
+            for (_, _, limit), (count, ttl) in zip(checks, answers[len(hits) :], strict=True)
+            if count >= _parse(limit)[0]
         ]
         if used_up:
-            retry_after = max(max(int(ttl) for ttl in used_up), 1)
-            raise RateLimited("Too many attempts; try again later.", retry_after=retry_after)
+            raise RateLimited("Too many attempts; try again later.", retry_after=max(*used_up, 1))
 
 
 def _parse(limit: str) -> tuple[int, int]:
