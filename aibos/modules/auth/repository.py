@@ -80,12 +80,44 @@ async def replace_password(
     await revoke_sessions(session, now, user_id=user_id)
 
 
-async def add_session(executor: Executor, auth_session: AuthSession) -> None:
-    await executor.execute(_ADD_SESSION, auth_session.model_dump())
+async def add_session(
+    executor: Executor,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    expires_at: datetime,
+    user_agent: str,
+    ip_address: str | None,
+) -> uuid.UUID:
+    session_id = uuid.uuid4()
+    row = {
+        "id": session_id,
+        "user_id": user_id,
+        "created_at": now,
+        "last_used_at": now,
+        "expires_at": expires_at,
+        "user_agent": user_agent,
+        "ip_address": ip_address,
+    }
+    await executor.execute(_ADD_SESSION, row)
+    return session_id
 
 
-async def add_refresh_token(executor: Executor, token: RefreshToken) -> None:
-    await executor.execute(_ADD_REFRESH_TOKEN, token.model_dump())
+async def add_refresh_token(
+    executor: Executor,
+    *,
+    token_hash: str,
+    session_id: uuid.UUID,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    row = {
+        "token_hash": token_hash,
+        "session_id": session_id,
+        "created_at": now,
+        "expires_at": expires_at,
+    }
+    await executor.execute(_ADD_REFRESH_TOKEN, row)
 
 
 async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetime) -> bool:

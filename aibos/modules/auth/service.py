@@ -17,7 +17,6 @@ from aibos.modules.auth.exceptions import (
     SessionNotFound,
     WrongPassword,
 )
-from aibos.modules.auth.models import AuthSession, RefreshToken
 from aibos.modules.auth.passwords import Passwords, check_policy
 from aibos.modules.auth.repository import Executor
 from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
@@ -146,16 +145,15 @@ class AuthService:
     ) -> TokenPair:
         user = await self._current(executor, user.id) or user
         now = utcnow()
-        auth_session = AuthSession(
+        session_id = await repository.add_session(
+            executor,
             user_id=user.id,
-            created_at=now,
-            last_used_at=now,
+            now=now,
             expires_at=now + self._refresh_lifetime,
             user_agent=client.user_agent[:300],
             ip_address=client.address,
         )
-        await repository.add_session(executor, auth_session)
-        return await self._issue(executor, user, auth_session.id, now)
+        return await self._issue(executor, user, session_id, now)
 
     async def _issue(
         self, executor: Executor, user: UserIdentity, session_id: uuid.UUID, now: datetime
@@ -163,10 +161,7 @@ class AuthService:
         refresh_token, token_hash = new_opaque_token()
         expires_at = now + self._refresh_lifetime
         await repository.add_refresh_token(
-            executor,
-            RefreshToken(
-                token_hash=token_hash, session_id=session_id, created_at=now, expires_at=expires_at
-            ),
+            executor, token_hash=token_hash, session_id=session_id, now=now, expires_at=expires_at
         )
         access_token = self._keys.issue(
             user_id=user.id, session_id=session_id, roles=user.roles, now=now
