@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
 import asyncpg
+from sqlalchemy import Connection as SyncConnection
 from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
@@ -245,44 +246,68 @@ class DriverConnections:
             async with self._writer.begin() as connection:
                 yield connection
             return
-        async with (
-            self._reader.connect() as connection,  # no transaction of SQLAlchemy's
-            self._on_driver(connection) as driver,
-            driver.transaction(),
-        ):
-            yield DriverShortcut(self._engine.dialect, driver, connection)
-
-    @asynccontextmanager
-    async def _on_driver(self, connection: AsyncConnection) -> AsyncIterator[Any]:
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
+        lease = _Lease(self._reader, await self._engine.raw_connection())
         try:
-            yield driver
+            async with lease.driver.transaction():
+                yield DriverShortcut(self._engine.dialect, lease.driver, lease)
         except BaseException:
-            if driver.is_closed() or driver.is_in_transaction():
-                await connection.invalidate()  # not rolled back: never hand it out again
+            if lease.driver.is_closed() or lease.driver.is_in_transaction():
+                await lease.invalidate()  # not rolled back: never hand it out again
             raise
+        finally:
+            await lease.release()
+
+
+class _Lease:
+    """A pooled connection whose transaction the driver runs, and SQLAlchemy's connection to
+    it, made only if a statement that is not prebuilt needs one. That connection is in
+    autocommit mode: it leaves the transaction to the driver."""
+
+    def __init__(self, engine: AsyncEngine, pooled: Any) -> None:
+        self.driver = pooled.driver_connection
+        self._engine = engine
+        self._pooled = pooled
+        self._sqlalchemy: AsyncConnection | None = None
+
+    async def sqlalchemy(self) -> AsyncConnection:
+        if self._sqlalchemy is None:
+            connection = await greenlet_spawn(
+                SyncConnection, self._engine.sync_engine, self._pooled
+            )
+            self._sqlalchemy = AsyncConnection(self._engine, connection)
+        return self._sqlalchemy
+
+    async def invalidate(self) -> None:
+        if self._sqlalchemy is not None:
+            await self._sqlalchemy.invalidate()
+        else:
+            self._pooled.invalidate()
+
+    async def release(self) -> None:
+        """Back to the pool, as AsyncConnection.close does."""
+        if self._sqlalchemy is not None:
+            await self._sqlalchemy.close()
+        else:
+            await greenlet_spawn(self._pooled.close)
 
 
 class DriverShortcut:
-    """An asyncpg connection, and SQLAlchemy's connection to the same one, if any, for the
-    statements that are not prebuilt."""
+    """An asyncpg connection, and where to get SQLAlchemy's connection to the same one, if
+    anywhere, for the statements that are not prebuilt."""
 
-    def __init__(
-        self, dialect: Dialect, driver: Any, connection: AsyncConnection | None = None
-    ) -> None:
+    def __init__(self, dialect: Dialect, driver: Any, lease: _Lease | None = None) -> None:
         self.dialect = dialect
         self._driver = driver
-        self._connection = connection
+        self._lease = lease
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
         many = isinstance(parameters, list)
         keys = tuple(parameters[0] if many else parameters or ())
         plan = _plan(statement, keys, self.dialect)
         if plan is None:
-            if self._connection is None:
+            if self._lease is None:
                 raise TypeError("Only prebuilt statements run on DriverConnections.connect().")
-            return await self._connection.execute(statement, parameters)
+            return await (await self._lease.sqlalchemy()).execute(statement, parameters)
         if many:
             await self._driver.executemany(plan.sql, [plan.arguments(row) for row in parameters])
             return _Rows([])
