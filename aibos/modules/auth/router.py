@@ -21,10 +21,10 @@ from aibos.modules.auth.schemas import (
     TokenPair,
 )
 from aibos.modules.auth.service import AuthService, Client
-from aibos.platform.routing import API_PREFIX, module_container
+from aibos.platform.routing import ModuleRouter, module_container
 from aibos.platform.security import CurrentPrincipal
 
-router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+router = ModuleRouter("auth")
 jwks_router = APIRouter(tags=["auth"])
 
 

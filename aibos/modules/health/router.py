@@ -1,13 +1,13 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from aibos.modules.health.container import HealthContainer
 from aibos.modules.health.schemas import HealthReport, Liveness, OverallStatus, Readiness
 from aibos.modules.health.service import HealthService
-from aibos.platform.routing import API_PREFIX, module_container
+from aibos.platform.routing import ModuleRouter, module_container
 
-router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"])
+router = ModuleRouter("health")
 
 
 async def _service(request: Request) -> HealthService:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from aibos.modules.ledger import api as permissions
@@ -42,10 +42,10 @@ from aibos.modules.ledger.schemas import (
 from aibos.modules.ledger.service.chart_io import default_chart
 from aibos.platform import idempotency
 from aibos.platform.idempotency import Claim
-from aibos.platform.routing import API_PREFIX, module_container
+from aibos.platform.routing import ModuleRouter, module_container
 from aibos.platform.security import Principal, require
 
-router = APIRouter(prefix=f"{API_PREFIX}/ledger", tags=["ledger"])
+router = ModuleRouter("ledger")
 
 
 async def _ledger(request: Request) -> LedgerContainer:
@@ -92,7 +92,7 @@ class Once:
         return await idempotency.answer_once(claim, work, status_code=status_code)
 
 
-def _once(request: Request, idempotency_key: IdempotencyKey = None) -> Once:
+async def _once(request: Request, idempotency_key: IdempotencyKey = None) -> Once:
     return Once(request, idempotency_key)
 
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from aibos.modules.users.api import MANAGE_USERS, READ_USERS
 from aibos.modules.users.container import UsersContainer
@@ -17,10 +17,10 @@ from aibos.modules.users.schemas import (
     UserUpdate,
 )
 from aibos.modules.users.service import UserService
-from aibos.platform.routing import API_PREFIX, module_container
+from aibos.platform.routing import ModuleRouter, module_container
 from aibos.platform.security import CurrentPrincipal, require
 
-router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
+router = ModuleRouter("users")
 
 
 async def _service(request: Request) -> UserService:
