@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -42,9 +43,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.should_migrate_on_start:
         await upgrade(engine)
     logger.info("started", environment=settings.env, database=engine.dialect.name)
+    # What is built by now lives as long as the app: the collector stops scanning it, and its
+    # full collections no longer stall every request in flight for tens of milliseconds.
+    gc.freeze()
     try:
         yield
     finally:
+        gc.unfreeze()
         await container.cache().close()
         container.auth.passwords().close()
         await engine.dispose()
