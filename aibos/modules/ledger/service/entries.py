@@ -10,7 +10,22 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, cast, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -118,10 +133,13 @@ _MARK_POSTED = prebuilt(
 )
 
 
-def _numbered_in_one_statement() -> Any:
-    """PostgreSQL: find the open period's year (or take :year_id), move its counter and mark the
-    entry posted with the number, all in one statement, so that the counter row, which every
-    posting needs, is held for the shortest time. The number reads as in `_entry_number`."""
+def _booked_in_one_statement() -> Any:
+    """PostgreSQL: find the open period's year (or take :year_id), move its counter, mark the
+    entry posted with the number and add its lines to their day balances, all in one statement,
+    so that the rows every posting needs, the year's counter and (for a busy account) its day,
+    are held for the shortest time. The counter is locked first, as in a batch, and the day
+    balances after it (PostgreSQL runs a WITH statement that nothing reads after the main one),
+    in account order. The number reads as in `_entry_number`."""
     year = (
         update(fiscal_years)
         .where(
@@ -134,6 +152,22 @@ def _numbered_in_one_statement() -> Any:
     )
     sequence = cast(year.c.last_entry_number, String)
     digits = func.lpad(sequence, func.greatest(6, func.length(sequence)), "0")
+    day_totals = select(
+        func.unnest(bindparam("balance_accounts", type_=ARRAY(Uuid()))),
+        bindparam("day", type_=Date()),
+        func.unnest(bindparam("balance_debits", type_=ARRAY(BigInteger()))),
+        func.unnest(bindparam("balance_credits", type_=ARRAY(BigInteger()))),
+    )
+    added = postgresql.insert(daily_balances).from_select(
+        ["account_id", "day", "debit", "credit"], day_totals
+    )
+    added = added.on_conflict_do_update(
+        index_elements=[daily_balances.c.account_id, daily_balances.c.day],
+        set_={
+            "debit": daily_balances.c.debit + added.excluded.debit,
+            "credit": daily_balances.c.credit + added.excluded.credit,
+        },
+    )
     return (
         update(entries)
         .where(
@@ -147,10 +181,11 @@ def _numbered_in_one_statement() -> Any:
             **_POSTED_BY,
         )
         .returning(entries.c.number)
+        .add_cte(added.cte("balances"))
     )
 
 
-_NUMBER_AND_MARK_POSTED = prebuilt(_numbered_in_one_statement())
+_BOOK = prebuilt(_booked_in_one_statement())
 
 
 def _entry_number(year_name: str, sequence: int) -> str:
@@ -292,8 +327,8 @@ class EntryService:
                 numbering.append((entry_id, years[data.entry_date]))
         await connection.execute(_INSERT_ENTRY, entry_rows)
         await connection.execute(_INSERT_LINES, line_rows)
-        await _add_to_day_balances(connection, posted_lines)
         await self._number_many(connection, actor, numbering)
+        await _add_balance_rows(connection, _day_balance_rows(posted_lines))
         return [row["id"] for row in entry_rows]
 
     async def _number_many(
@@ -457,9 +492,8 @@ class EntryService:
                     connection, actor, await self._locked(connection, entry_id)
                 )
             return entry_id, None
-        await _add_to_balances(connection, data.entry_date, prepared)
-        number, posted_at = await self._number(
-            connection, actor, entry_id, data.entry_date, approved=False
+        number, posted_at = await self._book(
+            connection, actor, entry_id, data.entry_date, prepared, approved=False
         )
         return entry_id, self._posted_public(row, prepared, number=number, posted_at=posted_at)
 
@@ -538,33 +572,36 @@ class EntryService:
         entry_lines = (
             await connection.execute(select(lines).where(lines.c.entry_id == entry.id))
         ).all()
-        await _add_to_balances(connection, entry.entry_date, entry_lines)
         await connection.execute(
             update(lines).where(lines.c.entry_id == entry.id).values(posted=True)
         )
-        await self._number(
+        await self._book(
             connection,
             actor,
             entry.id,
             entry.entry_date,
+            entry_lines,
             approved=approved,
             year_id=closing_year_id,
         )
 
-    async def _number(
+    async def _book(
         self,
         connection: Connection,
         actor: Principal,
         entry_id: uuid.UUID,
         day: date,
+        entry_lines: Sequence[Any],
         *,
         approved: bool,
         year_id: uuid.UUID | None = None,
     ) -> tuple[str, datetime]:
         """The last step of posting: the next number of the year whose open period holds `day`
-        (or of `year_id`, for a closing entry). Last, so that the year's counter row stays
-        locked for the shortest time."""
+        (or of `year_id`, for a closing entry), and the lines added to their day balances. Last,
+        so that the year's counter row and the balance rows stay locked for the shortest time;
+        the counter first, as a batch takes them."""
         now = utcnow()
+        balances = _day_balance_rows([(day, line) for line in entry_lines])
         marks = {
             "entry_id": entry_id,
             "day": day,
@@ -575,7 +612,12 @@ class EntryService:
             "approved": now if approved else None,
         }
         if connection.dialect.name == "postgresql":
-            number = await connection.scalar(_NUMBER_AND_MARK_POSTED, marks)
+            columns = {
+                "balance_accounts": [row["account_id"] for row in balances],
+                "balance_debits": [row["debit"] for row in balances],
+                "balance_credits": [row["credit"] for row in balances],
+            }
+            number = await connection.scalar(_BOOK, {**marks, **columns})
             if number is None:
                 raise PeriodClosed(f"{day} is not in an open period.")
             return str(number), now
@@ -583,6 +625,7 @@ class EntryService:
         sequence, year_name = (await connection.execute(_NEXT_NUMBERS, {**marks, "count": 1})).one()
         number = _entry_number(year_name, sequence)
         await connection.execute(_MARK_POSTED, {**marks, "sequence": sequence, "number": number})
+        await _add_balance_rows(connection, balances)
         return number, now
 
     async def _check_rules(self, connection: Connection, entry: Record) -> None:
@@ -881,24 +924,21 @@ async def _rate_on(connection: Connection, currency: str, day: date) -> Decimal:
     return Decimal(rate)
 
 
-async def _add_to_balances(connection: Connection, day: date, entry_lines: Sequence[Any]) -> None:
-    await _add_to_day_balances(connection, [(day, line) for line in entry_lines])
-
-
-async def _add_to_day_balances(
-    connection: Connection, dated_lines: Sequence[tuple[date, Any]]
-) -> None:
-    """Add lines to their account's day, rows in (account, day) order so that concurrent posts
-    take the row locks in the same order and never deadlock."""
+def _day_balance_rows(dated_lines: Sequence[tuple[date, Any]]) -> list[dict[str, Any]]:
+    """Lines summed per account and day, in (account, day) order, so that concurrent posts take
+    the row locks in the same order and never deadlock."""
     totals: dict[tuple[str, date], list[Any]] = {}
     for day, line in dated_lines:
         row = totals.setdefault((str(line.account_id), day), [line.account_id, 0, 0])
         row[1] += line.debit
         row[2] += line.credit
-    rows = [
+    return [
         {"account_id": account_id, "day": day, "debit": debit, "credit": credit}
         for (_, day), (account_id, debit, credit) in sorted(totals.items())
     ]
+
+
+async def _add_balance_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await connection.execute(_upsert_day_balance(connection.dialect.name), rows)
 
