@@ -37,6 +37,19 @@ async def test_requests_are_counted_by_route_template_not_raw_path(
     assert "/probe/items/1" not in metrics
 
 
+async def test_module_routes_are_counted_by_their_whole_template(
+    client: httpx.AsyncClient,
+) -> None:
+    labels = {"method": "GET", "route": "/api/v1/users/{user_id}", "status": "401"}
+    before = sample((await client.get("/metrics")).text, "aibos_http_requests_total", **labels)
+    await client.get("/api/v1/users/7f2c1a8e-0d3b-4c53-9a51-2b8e8f4d9c10")
+    await client.get("/api/v1/users/0b7d5e7e-5c4a-4f0e-8f7e-3f2f8f6f1a22")
+    metrics = (await client.get("/metrics")).text
+
+    assert sample(metrics, "aibos_http_requests_total", **labels) == before + 2
+    assert "7f2c1a8e" not in metrics
+
+
 async def test_unmatched_paths_share_one_label(client: httpx.AsyncClient) -> None:
     await client.get("/no/such/path/a1")
     metrics = (await client.get("/metrics")).text
