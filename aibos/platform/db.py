@@ -221,14 +221,14 @@ class DriverConnections:
             async with self._reader.connect() as connection:
                 yield connection
             return
-        pooled = await self._engine.raw_connection()
+        lease = _Lease(self._reader, await self._engine.raw_connection())
         try:
-            yield DriverShortcut(self._engine.dialect, pooled.driver_connection)
+            yield DriverShortcut(self._engine.dialect, lease.driver)
         except BaseException:
-            pooled.invalidate()  # a statement cut short may leave it unusable
+            await lease.invalidate()  # a statement cut short may leave it unusable
             raise
         finally:
-            await greenlet_spawn(pooled.close)  # back to the pool, as AsyncConnection does
+            await lease.release()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:
