@@ -133,6 +133,17 @@ _MARK_POSTED = prebuilt(
 )
 
 
+def _adding_to_day_balances(statement: Any) -> Any:
+    """An INSERT of day balances that adds to the account's day where it already has a row."""
+    return statement.on_conflict_do_update(
+        index_elements=[daily_balances.c.account_id, daily_balances.c.day],
+        set_={
+            "debit": daily_balances.c.debit + statement.excluded.debit,
+            "credit": daily_balances.c.credit + statement.excluded.credit,
+        },
+    )
+
+
 def _booked_in_one_statement() -> Any:
     """PostgreSQL: find the open period's year (or take :year_id), move its counter, mark the
     entry posted with the number and add its lines to their day balances, all in one statement,
@@ -158,15 +169,10 @@ def _booked_in_one_statement() -> Any:
         func.unnest(bindparam("balance_debits", type_=ARRAY(BigInteger()))),
         func.unnest(bindparam("balance_credits", type_=ARRAY(BigInteger()))),
     )
-    added = postgresql.insert(daily_balances).from_select(
-        ["account_id", "day", "debit", "credit"], day_totals
-    )
-    added = added.on_conflict_do_update(
-        index_elements=[daily_balances.c.account_id, daily_balances.c.day],
-        set_={
-            "debit": daily_balances.c.debit + added.excluded.debit,
-            "credit": daily_balances.c.credit + added.excluded.credit,
-        },
+    added = _adding_to_day_balances(
+        postgresql.insert(daily_balances).from_select(
+            ["account_id", "day", "debit", "credit"], day_totals
+        )
     )
     return (
         update(entries)
@@ -946,16 +952,7 @@ async def _add_balance_rows(connection: Connection, rows: list[dict[str, Any]]) 
 @cache
 def _upsert_day_balance(dialect_name: str) -> Any:
     """One statement for every post, so it is compiled once and run for many rows."""
-    statement = insert_or_update(dialect_name, daily_balances)
-    return prebuilt(
-        statement.on_conflict_do_update(
-            index_elements=[daily_balances.c.account_id, daily_balances.c.day],
-            set_={
-                "debit": daily_balances.c.debit + statement.excluded.debit,
-                "credit": daily_balances.c.credit + statement.excluded.credit,
-            },
-        )
-    )
+    return prebuilt(_adding_to_day_balances(insert_or_update(dialect_name, daily_balances)))
 
 
 async def _open_year_of(connection: Connection, day: date) -> uuid.UUID:
