@@ -123,10 +123,13 @@ class MailedLinks:
         await self._send(session, VERIFY, event.user_id, event.email)
 
     async def _on_user_deactivated(self, event: UserDeactivated, session: AsyncSession) -> None:
+        await repository.wait_for_sign_ins(session, event.user_id)
         await repository.revoke_sessions(session, utcnow(), user_id=event.user_id)
 
     async def _on_roles_changed(self, event: UserRolesChanged, session: AsyncSession) -> None:
-        # Tokens carry roles: those issued before the change stop working; refreshing gets new ones.
+        # Tokens carry roles: those issued before the change stop working; refreshing gets new
+        # ones. The cut-off is taken once the sign-ins reading the old roles have finished.
+        await repository.wait_for_sign_ins(session, event.user_id)
         await repository.update_credential(session, event.user_id, tokens_valid_after=utcnow())
 
     async def _send(

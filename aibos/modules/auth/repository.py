@@ -38,8 +38,55 @@ _HOLD_CREDENTIAL = prebuilt(
     .where(credentials.c.user_id == _CREDENTIAL_OWNER)
     .with_for_update(read=True)
 )
+_LOCK_CREDENTIAL = prebuilt(
+    select(credentials.c.user_id)
+    .where(credentials.c.user_id == _CREDENTIAL_OWNER)
+    .with_for_update()
+)
 _ADD_SESSION = prebuilt(insert(sessions))
 _ADD_REFRESH_TOKEN = prebuilt(insert(refresh_tokens))
+
+
+def _opened_in_one_statement() -> Any:
+    """PostgreSQL: hold the credential row as `hold_credential` does and write a session with
+    its first refresh token, in one statement (the token's key to its session is checked at
+    the statement's end)."""
+    held = (
+        select(credentials.c.user_id)
+        .where(credentials.c.user_id == _CREDENTIAL_OWNER)
+        .with_for_update(read=True)
+        .cte("held")
+    )
+    session_id = bindparam("session_id", type_=sessions.c.id.type)
+    now = bindparam("now", type_=sessions.c.created_at.type)
+    expires_at = bindparam("expires_at", type_=sessions.c.expires_at.type)
+    session = insert(sessions).from_select(
+        ["id", "user_id", "created_at", "last_used_at", "expires_at", "user_agent", "ip_address"],
+        select(
+            session_id,
+            held.c.user_id,
+            now,
+            now,
+            expires_at,
+            bindparam("user_agent", type_=sessions.c.user_agent.type),
+            bindparam("ip_address", type_=sessions.c.ip_address.type),
+        ),
+        include_defaults=False,
+    )
+    token = insert(refresh_tokens).from_select(
+        ["token_hash", "session_id", "created_at", "expires_at"],
+        select(
+            bindparam("token_hash", type_=refresh_tokens.c.token_hash.type),
+            session_id,
+            now,
+            expires_at,
+        ).select_from(held),
+        include_defaults=False,
+    )
+    return token.add_cte(session.cte("session"))
+
+
+_OPEN_SESSION = prebuilt(_opened_in_one_statement())
 
 
 async def session_state(executor: Executor, session_id: uuid.UUID) -> Record | None:
@@ -80,17 +127,33 @@ async def replace_password(
     await revoke_sessions(session, now, user_id=user_id)
 
 
-async def add_session(
-    executor: Executor,
+async def open_session(
+    connection: Connection,
     *,
     user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    token_hash: str,
     now: datetime,
     expires_at: datetime,
     user_agent: str,
     ip_address: str | None,
-) -> uuid.UUID:
-    session_id = uuid.uuid4()
-    row = {
+) -> None:
+    """A new session and its first refresh token, written while the user's credential row is
+    held (shared, as `hold_credential`) until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        values = {
+            "user_id": user_id,
+            "session_id": session_id,
+            "token_hash": token_hash,
+            "now": now,
+            "expires_at": expires_at,
+            "user_agent": user_agent,
+            "ip_address": ip_address,
+        }
+        await connection.execute(_OPEN_SESSION, values)
+        return
+    await hold_credential(connection, user_id)
+    session = {
         "id": session_id,
         "user_id": user_id,
         "created_at": now,
@@ -99,8 +162,10 @@ async def add_session(
         "user_agent": user_agent,
         "ip_address": ip_address,
     }
-    await executor.execute(_ADD_SESSION, row)
-    return session_id
+    await connection.execute(_ADD_SESSION, session)
+    await add_refresh_token(
+        connection, token_hash=token_hash, session_id=session_id, now=now, expires_at=expires_at
+    )
 
 
 async def add_refresh_token(
@@ -144,7 +209,15 @@ async def spent_refresh_token(executor: Executor, token_hash: str) -> uuid.UUID 
 
 
 async def hold_credential(executor: Executor, user_id: uuid.UUID) -> None:
+    """Sign-ins and refreshes read the user's roles while they hold this (shared)."""
     await executor.execute(_HOLD_CREDENTIAL, {"user_id": user_id})
+
+
+async def wait_for_sign_ins(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Lock the credential row: the sign-ins and refreshes holding it finish first (their
+    sessions and tokens are then visible here), and those that come later wait for this
+    transaction and see what it changed."""
+    await session.execute(_LOCK_CREDENTIAL, {"user_id": user_id})
 
 
 async def refresh_token_session(executor: Executor, token_hash: str) -> uuid.UUID | None:

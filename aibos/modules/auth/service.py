@@ -18,11 +18,10 @@ from aibos.modules.auth.exceptions import (
     WrongPassword,
 )
 from aibos.modules.auth.passwords import Passwords, check_policy
-from aibos.modules.auth.repository import Executor
 from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
-from aibos.platform.db import DriverConnections, unit_of_work, utcnow
+from aibos.platform.db import Connection, DriverConnections, unit_of_work, utcnow
 from aibos.platform.errors import InvalidInput
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
@@ -107,7 +106,7 @@ class AuthService:
         async with self._driver.begin() as connection:
             if rehashed is not None:
                 await repository.update_credential(connection, user.id, password_hash=rehashed)
-            return await self._open_session(connection, user, client)
+            return await self._open_session(connection, user.id, client)
 
     async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
         await self._limiter.hit(
@@ -132,39 +131,45 @@ class AuthService:
             raise InvalidRefreshToken()
         expires_at = now + self._refresh_lifetime
         await repository.touch_session(session, session_id, now=now, expires_at=expires_at)
-        return await self._issue(session, user, session_id, now)
+        refresh_token, new_hash = new_opaque_token()
+        await repository.add_refresh_token(
+            session, token_hash=new_hash, session_id=session_id, now=now, expires_at=expires_at
+        )
+        return self._pair(user, session_id, refresh_token)
 
-    async def _current(self, executor: Executor, user_id: uuid.UUID) -> UserIdentity | None:
+    async def _current(self, session: AsyncSession, user_id: uuid.UUID) -> UserIdentity | None:
         """The user's roles as of now: the credential row is held (shared) while they are read,
         so a role change waits for this token to be issued, and its cut-off then falls after it."""
-        await repository.hold_credential(executor, user_id)
-        return await self._directory.get(executor, user_id)
+        await repository.hold_credential(session, user_id)
+        return await self._directory.get(session, user_id)
 
     async def _open_session(
-        self, executor: Executor, user: UserIdentity, client: Client
+        self, connection: Connection, user_id: uuid.UUID, client: Client
     ) -> TokenPair:
-        user = await self._current(executor, user.id) or user
         now = utcnow()
-        session_id = await repository.add_session(
-            executor,
-            user_id=user.id,
+        session_id, (refresh_token, token_hash) = uuid.uuid4(), new_opaque_token()
+        await repository.open_session(
+            connection,
+            user_id=user_id,
+            session_id=session_id,
+            token_hash=token_hash,
             now=now,
             expires_at=now + self._refresh_lifetime,
             user_agent=client.user_agent[:300],
             ip_address=client.address,
         )
-        return await self._issue(executor, user, session_id, now)
+        # Read under the credential row the session holds: a deactivation or role change
+        # waits for this sign-in, or this sign-in waits for it and sees what it changed.
+        user = await self._directory.get(connection, user_id)
+        if user is None or not user.is_active:
+            raise AccountDisabled()
+        return self._pair(user, session_id, refresh_token)
 
-    async def _issue(
-        self, executor: Executor, user: UserIdentity, session_id: uuid.UUID, now: datetime
-    ) -> TokenPair:
-        refresh_token, token_hash = new_opaque_token()
-        expires_at = now + self._refresh_lifetime
-        await repository.add_refresh_token(
-            executor, token_hash=token_hash, session_id=session_id, now=now, expires_at=expires_at
-        )
+    def _pair(self, user: UserIdentity, session_id: uuid.UUID, refresh_token: str) -> TokenPair:
+        """Issued now, after the roles were read under the credential row: a role change's
+        cut-off, taken once it holds that row, falls after every token with the old roles."""
         access_token = self._keys.issue(
-            user_id=user.id, session_id=session_id, roles=user.roles, now=now
+            user_id=user.id, session_id=session_id, roles=user.roles, now=utcnow()
         )
         return TokenPair(
             access_token=access_token,

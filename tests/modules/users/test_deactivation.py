@@ -1,5 +1,7 @@
 """Deactivating, reactivating and deleting an account, and what the person notices."""
 
+import asyncio
+
 import httpx
 
 from tests.modules.users.checks import USERS, Cast, assert_problem, create, login, refused_within
@@ -27,6 +29,25 @@ async def test_a_deactivated_user_cannot_sign_in_until_reactivated(
     assert reactivated.status_code == 200
     assert reactivated.json()["is_active"] is True
     assert (await login(client, person.email)).status_code == 200
+
+
+async def test_a_sign_in_under_way_when_the_account_is_deactivated_gets_no_working_token(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    person = await sign_up(client)
+    signing_in = asyncio.create_task(login(client, person.email))
+    await asyncio.sleep(0.005)  # the sign-in is checking the password: argon2 takes longer
+
+    deactivated = await client.post(f"{USERS}/{person.id}/deactivate", headers=cast.admin.headers)
+
+    assert deactivated.status_code == 200
+    response = await signing_in
+    if response.status_code == 200:  # it finished first, so its session ended with the others
+        token = response.json()["access_token"]
+        me = await client.get(f"{USERS}/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 401
+    else:
+        assert_problem(response, 403, "ACCOUNT_DISABLED")
 
 
 async def test_a_deleted_user_is_gone(client: httpx.AsyncClient, cast: Cast) -> None:
