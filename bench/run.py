@@ -334,9 +334,9 @@ def cores(result: dict[str, Any]) -> str:
     return f"cores: {', '.join(parts)}; machine busy {machine:.2f} of {os.cpu_count()}"
 
 
-def server_ms(result: dict[str, Any], label: str) -> float:
-    """CPU milliseconds the server process spent per answered request."""
-    used = float(result["watched_cores"][label])
+def server_ms(result: dict[str, Any], label: str, part: str = "watched_cores") -> float:
+    """CPU milliseconds the server process (or its `main_thread_cores`) spent per request."""
+    used = float(result[part][label])
     return 1000 * used / max(float(result["requests_per_second"]), 1e-9)
 
 
@@ -525,9 +525,13 @@ async def bench_login(bench: Bench) -> tuple[str, int]:
     rate = sum(result["requests"] for result in segments) / options.duration
     p99 = max(result["p99_ms"] for result in segments)
     bad = sum(failures(result) for result in segments)
+    loop_ms = statistics.mean(server_ms(r, "api", "main_thread_cores") for r in segments)
+    postgres_ms = statistics.mean(server_ms(r, "postgres") for r in segments)
     say(
         f"  every core hashing in this process, nothing else running: {ceiling:.1f} hashes/s"
         f" ({ceiling * one_hash / cpu_count:.2f} x cores / one hash)"
+        f"\n  CPU per login besides the hash: event loop {loop_ms:.2f} ms,"
+        f" postgres {postgres_ms:.2f} ms (mean of the segments)"
     )
     line = (
         f"login     one argon2id hash {one_hash * 1000:.1f} ms (t={time_cost} m={memory_kib} KiB"
