@@ -107,13 +107,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # starts with BEGIN IMMEDIATE (see `for_writing`): it waits for the write lock up front
         # instead of failing with "database is locked" when two that read first both write.
         engine = create_async_engine(
-            settings.database_url, connect_args={"timeout": 30, "isolation_level": None}
+            settings.database_url,
+            hide_parameters=True,
+            connect_args={"timeout": 30, "isolation_level": None},
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_immediately)
         return engine
     return create_async_engine(
         settings.database_url,
+        hide_parameters=True,  # errors and their logs never carry values (password hashes)
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,

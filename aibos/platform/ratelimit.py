@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
+from fakeredis import FakeAsyncRedis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from aibos.platform.cache import Cache
@@ -35,12 +38,37 @@ for i, key in ipairs(KEYS) do
 end
 return replies
 """
+# KEYS: one bucket. Takes back one attempt counted there, if the window still holds any.
+_GIVE_BACK = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+    redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
+class _Script:
+    """A Lua script run in the cache or, while the cache cannot be reached, in this process:
+    then each process keeps its own counts, which is weaker than shared ones but not none."""
+
+    def __init__(self, source: str, shared: Redis, local: Redis) -> None:
+        self._shared = shared.register_script(source)
+        self._local = local.register_script(source)
+
+    async def __call__(self, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self._shared(keys=keys, args=args)
+        except RedisError:
+            logger.warning("rate_limit_counted_in_process", keys=len(keys))
+            return await self._local(keys=keys, args=args)
 
 
 class RateLimiter:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
-        self._count_and_look = cache.client.register_script(_COUNT_AND_LOOK)
+        local = FakeAsyncRedis()
+        self._count_and_look = _Script(_COUNT_AND_LOOK, cache.client, local)
+        self._give_back = _Script(_GIVE_BACK, cache.client, local)
 
     async def check(self, bucket: str, subject: str, limit: str) -> None:
         """Raise RateLimited if the attempts counted so far have used up `limit`; count none."""
@@ -56,14 +84,7 @@ class RateLimiter:
         keys = [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in hits]
         keys += [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in checks]
         windows = [_parse(limit)[1] for _, _, limit in hits]
-        try:
-            replies = await self._count_and_look(keys=keys, args=[len(hits), *windows])
-        except RedisError:
-            # Better to serve without limits for a moment than to refuse everyone.
-            logger.warning(
-                "rate_limit_unavailable", buckets=[name for name, _, _ in (*hits, *checks)]
-            )
-            return
+        replies = await self._count_and_look(keys=keys, args=[len(hits), *windows])
         answers = list(zip(replies[0::2], replies[1::2], strict=True))  # (count, ttl) per key
         used_up = [
             ttl
@@ -77,6 +98,10 @@ class RateLimiter:
         ]
         if used_up:
             raise RateLimited("Too many attempts; try again later.", retry_after=max(*used_up, 1))
+
+    async def give_back(self, bucket: str, subject: str) -> None:
+        """Take back one attempt counted by `hit`: it turned out to be no guess."""
+        await self._give_back(keys=[self._cache.key("ratelimit", bucket, subject)], args=[])
 
 
 def _parse(limit: str) -> tuple[int, int]:

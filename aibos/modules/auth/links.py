@@ -90,8 +90,9 @@ class MailedLinks:
             spent = await repository.use_action_token(
                 session, digest(token), (RESET, INVITE), utcnow()
             )
-            if spent is None:
-                raise InvalidActionToken()
+            owner = await self._directory.get(session, spent.user_id) if spent else None
+            if spent is None or owner is None or owner.email != spent.email:
+                raise InvalidActionToken()  # a link mailed to an address the account left
             check_policy(new_password, settings=self._settings, email=spent.email)
             password_hash = await self._passwords.hash(new_password)
             await repository.replace_password(session, spent.user_id, password_hash, utcnow())

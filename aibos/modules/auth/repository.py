@@ -38,6 +38,16 @@ _HOLD_CREDENTIAL = prebuilt(
     .where(credentials.c.user_id == _CREDENTIAL_OWNER)
     .with_for_update(read=True)
 )
+# A sign-in holds it only if the password is still the one it checked.
+_VERIFIED_CREDENTIAL = (
+    select(credentials.c.user_id)
+    .where(
+        credentials.c.user_id == _CREDENTIAL_OWNER,
+        credentials.c.password_hash == bindparam("password_hash"),
+    )
+    .with_for_update(read=True)
+)
+_HOLD_VERIFIED_CREDENTIAL = prebuilt(_VERIFIED_CREDENTIAL)
 _LOCK_CREDENTIAL = prebuilt(
     select(credentials.c.user_id)
     .where(credentials.c.user_id == _CREDENTIAL_OWNER)
@@ -48,15 +58,10 @@ _ADD_REFRESH_TOKEN = prebuilt(insert(refresh_tokens))
 
 
 def _opened_in_one_statement() -> Any:
-    """PostgreSQL: hold the credential row as `hold_credential` does and write a session with
-    its first refresh token, in one statement (the token's key to its session is checked at
-    the statement's end)."""
-    held = (
-        select(credentials.c.user_id)
-        .where(credentials.c.user_id == _CREDENTIAL_OWNER)
-        .with_for_update(read=True)
-        .cte("held")
-    )
+    """PostgreSQL: hold the credential row, if its password is still the one checked, and
+    write a session with its first refresh token, in one statement (the token's key to its
+    session is checked at the statement's end)."""
+    held = _VERIFIED_CREDENTIAL.cte("held")
     session_id = bindparam("session_id", type_=sessions.c.id.type)
     now = bindparam("now", type_=sessions.c.created_at.type)
     expires_at = bindparam("expires_at", type_=sessions.c.expires_at.type)
@@ -83,7 +88,7 @@ def _opened_in_one_statement() -> Any:
         ).select_from(held),
         include_defaults=False,
     )
-    return token.add_cte(session.cte("session"))
+    return token.add_cte(session.cte("session")).returning(refresh_tokens.c.session_id)
 
 
 _OPEN_SESSION = prebuilt(_opened_in_one_statement())
@@ -131,18 +136,21 @@ async def open_session(
     connection: Connection,
     *,
     user_id: uuid.UUID,
+    password_hash: str,
     session_id: uuid.UUID,
     token_hash: str,
     now: datetime,
     expires_at: datetime,
     user_agent: str,
     ip_address: str | None,
-) -> None:
+) -> bool:
     """A new session and its first refresh token, written while the user's credential row is
-    held (shared, as `hold_credential`) until the transaction ends."""
+    held (shared, as `hold_credential`) until the transaction ends; none if the password hash
+    is no longer `password_hash` (it changed after it was checked)."""
+    held = {"user_id": user_id, "password_hash": password_hash}
     if connection.dialect.name == "postgresql":
         values = {
-            "user_id": user_id,
+            **held,
             "session_id": session_id,
             "token_hash": token_hash,
             "now": now,
@@ -150,9 +158,9 @@ async def open_session(
             "user_agent": user_agent,
             "ip_address": ip_address,
         }
-        await connection.execute(_OPEN_SESSION, values)
-        return
-    await hold_credential(connection, user_id)
+        return await connection.scalar(_OPEN_SESSION, values) is not None
+    if await connection.scalar(_HOLD_VERIFIED_CREDENTIAL, held) is None:
+        return False
     session = {
         "id": session_id,
         "user_id": user_id,
@@ -165,6 +173,19 @@ async def open_session(
     await connection.execute(_ADD_SESSION, session)
     await add_refresh_token(
         connection, token_hash=token_hash, session_id=session_id, now=now, expires_at=expires_at
+    )
+    return True
+
+
+async def rehash(
+    connection: Connection, user_id: uuid.UUID, *, checked: str, rehashed: str
+) -> None:
+    """Store the password's hash at the current parameters, unless the password changed since
+    the hash `checked` was read."""
+    await connection.execute(
+        update(credentials)
+        .where(credentials.c.user_id == user_id, credentials.c.password_hash == checked)
+        .values(password_hash=rehashed)
     )
 
 

@@ -82,7 +82,7 @@ async def _read_form_or_json(request: Request, model: type[Any], renames: dict[s
         raise RequestValidationError(
             [{**item, "loc": ("body", *item["loc"])} for item in error.errors(include_input=False)]
         ) from error
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body",), "msg": "The body is not valid JSON"}]
         ) from error

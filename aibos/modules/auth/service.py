@@ -81,22 +81,25 @@ class AuthService:
 
     async def login(self, *, email: str, password: str, client: Client) -> TokenPair:
         settings = self._settings
-        # An account's limit counts failed attempts only, so signing in often never locks it.
-        account_limit = ("login-account", email.lower(), settings.rate_limit_login_per_account)
+        # Every attempt counts against the account up front, so guesses sent side by side are
+        # limited too; a right password gives its attempt back: signing in often never locks.
+        account = ("login-account", email.lower())
         await self._limiter.hit_and_check(
-            hits=[("login-address", client.address or "-", settings.rate_limit_login_per_address)],
-            checks=[account_limit],
+            hits=[
+                ("login-address", client.address or "-", settings.rate_limit_login_per_address),
+                (*account, settings.rate_limit_login_per_account),
+            ],
+            checks=(),
         )
         async with self._driver.connect() as connection:
             user = await self._directory.find_by_email(connection, email)
             stored = await repository.password_hash(connection, user.id) if user else None
         if user is None or stored is None:
             await self._passwords.spend_a_verification(password)
-            await self._limiter.hit(*account_limit)
             raise InvalidCredentials()
         if not await self._passwords.verify(stored, password):
-            await self._limiter.hit(*account_limit)
             raise InvalidCredentials()
+        await self._limiter.give_back(*account)
         if not user.is_active:
             raise AccountDisabled()
         rehashed = None
@@ -105,8 +108,8 @@ class AuthService:
         # Nothing here publishes events: a plain transaction, lighter than a unit of work's session.
         async with self._driver.begin() as connection:
             if rehashed is not None:
-                await repository.update_credential(connection, user.id, password_hash=rehashed)
-            return await self._open_session(connection, user.id, client)
+                await repository.rehash(connection, user.id, checked=stored, rehashed=rehashed)
+            return await self._open_session(connection, user.id, rehashed or stored, client)
 
     async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
         await self._limiter.hit(
@@ -144,13 +147,14 @@ class AuthService:
         return await self._directory.get(session, user_id)
 
     async def _open_session(
-        self, connection: Connection, user_id: uuid.UUID, client: Client
+        self, connection: Connection, user_id: uuid.UUID, verified_hash: str, client: Client
     ) -> TokenPair:
         now = utcnow()
         session_id, (refresh_token, token_hash) = uuid.uuid4(), new_opaque_token()
-        await repository.open_session(
+        opened = await repository.open_session(
             connection,
             user_id=user_id,
+            password_hash=verified_hash,
             session_id=session_id,
             token_hash=token_hash,
             now=now,
@@ -158,6 +162,8 @@ class AuthService:
             user_agent=client.user_agent[:300],
             ip_address=client.address,
         )
+        if not opened:  # the password changed while this one was being checked
+            raise InvalidCredentials()
         # Read under the credential row the session holds: a deactivation or role change
         # waits for this sign-in, or this sign-in waits for it and sees what it changed.
         user = await self._directory.get(connection, user_id)
@@ -218,8 +224,15 @@ class AuthService:
         async with self._session_factory() as session:
             stored = await repository.password_hash(session, principal.user_id)
             user = await self._directory.get(session, principal.user_id)
-        if stored is None or user is None or not await self._passwords.verify(stored, current):
+        if stored is None or user is None:
             raise WrongPassword()
+        # Guesses here count against the account as sign-ins do: a stolen access token is no
+        # way around the login limit.
+        account = ("login-account", user.email.lower())
+        await self._limiter.hit(*account, self._settings.rate_limit_login_per_account)
+        if not await self._passwords.verify(stored, current):
+            raise WrongPassword()
+        await self._limiter.give_back(*account)
         check_policy(new, settings=self._settings, email=user.email)
         await self._set_password(principal.user_id, await self._passwords.hash(new))
 

@@ -93,6 +93,18 @@ async def test_a_login_body_that_is_not_json_is_a_validation_error(
     assert_problem(response, 422, "VALIDATION_FAILED")
 
 
+async def test_a_login_body_nested_too_deep_is_a_validation_error(
+    client: httpx.AsyncClient,
+) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    response = await client.post(
+        LOGIN, content=nested, headers={"content-type": "application/json"}
+    )
+
+    assert_problem(response, 422, "VALIDATION_FAILED")
+
+
 async def test_a_deactivated_account_cannot_sign_in(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -1,9 +1,11 @@
-"""Tight limits per account and per address answer 429 with Retry-After; a dead Redis fails open.
+"""Tight limits per account and per address answer 429 with Retry-After; with Redis down, each
+process counts on its own.
 
 Every test client comes from one address, and the sign-ups that set a test up count as attempts
 too, so each test counts in a fresh cache namespace of its own.
 """
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -45,6 +47,55 @@ async def test_logins_to_one_account_are_limited(
 
     assert_rate_limited(blocked, 60)
     assert others.status_code == 200, others.text
+
+
+async def test_guesses_sent_side_by_side_are_limited_as_one_after_another(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person = await sign_up(client)
+    guesses = [f"Wr0ng-guess-{number}" for number in range(29)] + [PASSWORD]
+    async with make_client(rate_limit_login_per_account="3/60", **fresh_counters()) as tight:
+        responses = await asyncio.gather(*(login(tight, person.email, g) for g in guesses))
+
+    statuses = [response.status_code for response in responses]
+    checked = [status for status in statuses if status in (200, 401)]
+    assert len(checked) <= 3, statuses  # the rest were refused before any password was checked
+    for response in responses:
+        if response.status_code not in (200, 401):
+            assert_rate_limited(response, 60)
+
+
+async def test_right_passwords_give_their_attempt_back(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person = await sign_up(client)
+    async with make_client(rate_limit_login_per_account="2/60", **fresh_counters()) as tight:
+        for _ in range(5):
+            assert (await login(tight, person.email, PASSWORD)).status_code == 200
+        assert (await login(tight, person.email, "Wr0ng-guess")).status_code == 401
+
+        still = await login(tight, person.email, PASSWORD)
+
+    assert still.status_code == 200, still.text
+
+
+async def test_guesses_at_the_current_password_count_as_sign_in_attempts(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person = await sign_up(client)
+    change = "/api/v1/auth/password"
+    async with make_client(rate_limit_login_per_account="3/60", **fresh_counters()) as tight:
+        for number in range(3):
+            guess = {"current_password": f"Wr0ng-guess-{number}", "new_password": "N3w-password-x"}
+            wrong = await tight.post(change, json=guess, headers=person.headers)
+            assert_problem(wrong, 403, "WRONG_PASSWORD")
+
+        right = {"current_password": PASSWORD, "new_password": "N3w-password-x"}
+        blocked = await tight.post(change, json=right, headers=person.headers)
+        sign_in_blocked = await login(tight, person.email, PASSWORD)
+
+    assert_rate_limited(blocked, 60)
+    assert_rate_limited(sign_in_blocked, 60)
 
 
 async def test_logins_from_one_address_are_limited(
@@ -134,3 +185,15 @@ async def test_with_redis_down_sign_in_still_works_and_sign_out_still_takes_effe
 
         assert response.status_code == 204
         await refused_within(client, person.access_token)
+
+
+async def test_with_redis_down_each_process_still_limits_logins(make_client: ClientFactory) -> None:
+    dead_redis = "redis://127.0.0.1:1/0"
+    async with make_client(redis_url=dead_redis, rate_limit_login_per_account="3/60") as client:
+        person = await sign_up(client)
+        for _ in range(3):
+            assert (await login(client, person.email, "Wr0ng-guess")).status_code == 401
+
+        blocked = await login(client, person.email, PASSWORD)
+
+    assert_rate_limited(blocked, 60)

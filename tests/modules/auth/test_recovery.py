@@ -71,6 +71,43 @@ async def test_a_reset_ends_every_session(app: FastAPI, client: httpx.AsyncClien
     assert_problem(refresh, 401, "INVALID_REFRESH_TOKEN")
 
 
+async def test_a_sign_in_under_way_with_the_old_password_does_not_outlive_a_reset(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    person = await sign_up(client)
+    token = await reset_token(app, client, person.email)
+    old_password = {"email": person.email, "password": PASSWORD}
+    signing_in = asyncio.create_task(client.post("/api/v1/auth/login", json=old_password))
+    await asyncio.sleep(0.005)  # the sign-in is checking the old password: argon2 takes longer
+
+    reset = await client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert reset.status_code == 204, reset.text
+    response = await signing_in
+    if response.status_code == 200:  # it finished first, so its session ended with the others
+        await refused_within(client, response.json()["access_token"])
+        refresh = {"refresh_token": response.json()["refresh_token"]}
+        assert (await client.post("/api/v1/auth/refresh", json=refresh)).status_code == 401
+    else:
+        assert_problem(response, 401, "INVALID_CREDENTIALS")
+
+
+async def test_a_reset_link_mailed_to_an_address_the_account_left_is_refused(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    person = await sign_up(client)
+    token = await reset_token(app, client, person.email)
+    moved = await client.patch(
+        "/api/v1/users/me", json={"email": unique_email("moved")}, headers=person.headers
+    )
+    assert moved.status_code == 200, moved.text
+
+    response = await client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert_problem(response, 422, "INVALID_ACTION_TOKEN")
+    await sign_in(client, moved.json()["email"], PASSWORD)  # the password is unchanged
+
+
 async def test_a_reset_also_confirms_the_email(app: FastAPI, client: httpx.AsyncClient) -> None:
     person = await sign_up(client)
     token = await reset_token(app, client, person.email)
