@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from aibos.platform.settings import Settings
 
@@ -130,8 +130,18 @@ def current() -> None:
     sys.exit(0 if revision == head else 1)
 
 
+def _valid_email(context: click.Context, parameter: click.Parameter, value: str) -> str:
+    """The email as the API would take it (valid, lower case), or click's usage error."""
+    from aibos.modules.users.schemas import Email
+
+    try:
+        return TypeAdapter(Email).validate_python(value)
+    except ValidationError as error:
+        raise click.BadParameter(error.errors()[0]["msg"]) from error
+
+
 @main.command("create-admin")
-@click.option("--email", prompt=True, help="The administrator's email.")
+@click.option("--email", prompt=True, callback=_valid_email, help="The administrator's email.")
 @click.option("--full-name", default="", help="Their name.")
 @click.option(
     "--password",
@@ -165,7 +175,7 @@ def create_admin(email: str, full_name: str, password: str) -> None:
     except DomainError as error:
         raise click.ClickException(error.detail) from error
     verb = "Created" if created else "Made"
-    click.echo(f"{verb} {email.lower()} an active administrator.")
+    click.echo(f"{verb} {email} an active administrator.")
 
 
 @main.command()

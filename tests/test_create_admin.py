@@ -110,3 +110,20 @@ async def test_a_common_password_is_refused(empty_database_url: str) -> None:
 
     assert code != 0
     assert "too common" in output
+
+
+async def test_an_invalid_email_is_refused_and_nobody_is_created(
+    empty_database_url: str, make_client: ClientFactory
+) -> None:
+    code, output = await create_admin(
+        empty_database_url, "--email", " not an email ", "--password", PASSWORD
+    )
+
+    assert code == 2
+    assert "Invalid value for '--email'" in output
+    email = unique_email("valid")
+    await create_admin(empty_database_url, "--email", email, "--password", PASSWORD)
+    async with make_client(database_url=empty_database_url) as client:
+        boss = await sign_in(client, email)
+        listed = (await client.get("/api/v1/users", headers=boss.headers)).json()
+    assert [user["email"] for user in listed["data"]] == [email]

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from aibos.modules.users.api import ADMIN_ROLE
 from aibos.modules.users.models import Role, User, UserRole
 from aibos.modules.users.schemas import UserFilters, UserSort
-from aibos.platform.db import Connection, Record, affected_rows, contains_text, prebuilt, table_of
+from aibos.platform.db import (
+    Connection,
+    Record,
+    affected_rows,
+    contains_text,
+    insert_or_update,
+    prebuilt,
+    table_of,
+)
 
 Executor = AsyncSession | AsyncConnection | Connection
 users = table_of(User)
@@ -36,6 +44,19 @@ _SORTS = {
     UserSort.CREATED_DESC: users.c.created_at.desc(),
 }
 _USER_BY_ID = prebuilt(select(*USER_COLUMNS).where(users.c.id == bindparam("id")))
+# NO KEY UPDATE, not UPDATE: a foreign key to the row (a sign-in's session, a user's role) takes
+# KEY SHARE on it, which UPDATE would block and NO KEY UPDATE lets through.
+_LOCK_USER = prebuilt(
+    select(users.c.id).where(users.c.id == bindparam("id")).with_for_update(key_share=True)
+)
+_LOCK_ADMIN_ROLE = prebuilt(
+    select(roles.c.name).where(roles.c.name == ADMIN_ROLE).with_for_update(key_share=True)
+)
+_ACTIVE_ADMINS = prebuilt(
+    select(func.count())
+    .select_from(users.join(user_roles, user_roles.c.user_id == users.c.id))
+    .where(user_roles.c.role_name == ADMIN_ROLE, users.c.is_active.is_(True))
+)
 _IDENTITY = select(
     users.c.id,
     users.c.email,
@@ -121,22 +142,23 @@ async def replace_roles(session: AsyncSession, user_id: uuid.UUID, roles: Iterab
 
 
 async def add_role(session: AsyncSession, user_id: uuid.UUID, role: str) -> None:
-    held = await session.scalar(
-        select(func.count()).where(user_roles.c.user_id == user_id, user_roles.c.role_name == role)
-    )
-    if not held:
-        await session.execute(insert(user_roles).values(user_id=user_id, role_name=role))
+    statement = insert_or_update(session.get_bind().dialect.name, user_roles)
+    values = {"user_id": user_id, "role_name": role}
+    await session.execute(statement.values(**values).on_conflict_do_nothing())
 
 
-async def lock_active_admins(session: AsyncSession) -> list[uuid.UUID]:
-    """The active administrators, locked (on PostgreSQL) until the transaction ends."""
-    query = (
-        select(users.c.id)
-        .join(user_roles, user_roles.c.user_id == users.c.id)
-        .where(user_roles.c.role_name == ADMIN_ROLE, users.c.is_active.is_(True))
-        .with_for_update(of=users)
-    )
-    return list(await session.scalars(query))
+async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Hold the user's row until the transaction ends (PostgreSQL); False if there is none."""
+    return (await session.execute(_LOCK_USER, {"id": user_id})).first() is not None
+
+
+async def lock_admin_role(session: AsyncSession) -> None:
+    """Removals of administrators take turns here, so each counts those the last one left."""
+    await session.execute(_LOCK_ADMIN_ROLE)
+
+
+async def count_active_admins(session: AsyncSession) -> int:
+    return int(await session.scalar(_ACTIVE_ADMINS) or 0)
 
 
 async def all_roles(executor: Executor) -> list[Record]:

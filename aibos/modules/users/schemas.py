@@ -105,5 +105,5 @@ class UserFilters(BaseModel):
     role: RoleName | None = None
     is_active: bool | None = None
     sort: UserSort = UserSort.CREATED
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=50, ge=1, le=100)

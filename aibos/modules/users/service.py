@@ -236,6 +236,7 @@ class Directory:
         return identity
 
     async def make_active_admin(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        await _existing(session, user_id)
         await repository.add_role(session, user_id, ADMIN_ROLE)
         await repository.update_user(session, user_id, {"is_active": True, "updated_at": utcnow()})
 
@@ -258,9 +259,11 @@ def _may_touch(actor: Principal, user_id: uuid.UUID, permission: str) -> None:
 
 
 async def _existing(session: AsyncSession, user_id: uuid.UUID) -> UserIdentity:
-    identity = _identity(await repository.identity_by_id(session, user_id))
-    if identity is None:
+    """The user, read after locking their row: writes to one user take turns."""
+    if not await repository.lock_user(session, user_id):
         raise UserNotFound()
+    identity = _identity(await repository.identity_by_id(session, user_id))
+    assert identity is not None
     return identity
 
 
@@ -311,5 +314,6 @@ async def _keep_an_admin(session: AsyncSession, user: UserIdentity) -> None:
     """Refuse a change that would leave no active administrator."""
     if ADMIN_ROLE not in user.roles or not user.is_active:
         return
-    if await repository.lock_active_admins(session) == [user.id]:
+    await repository.lock_admin_role(session)
+    if await repository.count_active_admins(session) <= 1:  # this user alone
         raise LastAdministrator("Make another user an active administrator first.")

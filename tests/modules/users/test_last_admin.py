@@ -1,6 +1,7 @@
 """The last active administrator stays: each test has a database of its own, where the count
 of administrators is known, since the shared one gains administrators from every other test."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,17 @@ async def remove(company: Company, action: Any, person: Person, by: Person) -> h
     return await company.client.request(method, url, json=body, headers=by.headers)
 
 
+async def active_administrators(company: Company, *askers: Person) -> int:
+    """The count of active administrators, asked by the first of `askers` still allowed to."""
+    query = {"role": "admin", "is_active": "true"}
+    for asker in askers:
+        response = await company.client.get(USERS, params=query, headers=asker.headers)
+        if response.status_code == 200:
+            count: int = response.json()["count"]
+            return count
+    return 0
+
+
 @pytest.mark.parametrize("action", REMOVALS, ids=lambda action: action.__name__)
 async def test_the_last_active_administrator_cannot_be_removed(
     company: Company, action: Any
@@ -116,3 +128,20 @@ async def test_the_last_administrator_may_take_more_roles(company: Company) -> N
 
     assert response.status_code == 200
     assert response.json()["roles"] == ["admin", "auditor"]
+
+
+@pytest.mark.parametrize("theirs", REMOVALS, ids=lambda action: action.__name__)
+@pytest.mark.parametrize("mine", REMOVALS, ids=lambda action: action.__name__)
+async def test_two_administrators_removing_each_other_at_once_leave_one(
+    company: Company, mine: Any, theirs: Any
+) -> None:
+    second = await admin(company.app, company.client)
+
+    responses = await asyncio.gather(
+        remove(company, mine, second, by=company.first),
+        remove(company, theirs, company.first, by=second),
+    )
+
+    assert all(r.status_code < 500 for r in responses), [r.text for r in responses]
+    assert not all(r.is_success for r in responses)
+    assert await active_administrators(company, company.first, second) == 1

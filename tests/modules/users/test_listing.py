@@ -142,6 +142,8 @@ async def test_the_oldest_come_first_unless_told_otherwise(
         ({"size": 101}, "size"),
         ({"size": 0}, "size"),
         ({"page": 0}, "page"),
+        ({"page": 1_000_001}, "page"),
+        ({"page": 10**19}, "page"),
         ({"sort": "nickname"}, "sort"),
         ({"role": "Not A Role!"}, "role"),
         ({"is_active": "perhaps"}, "is_active"),
@@ -161,3 +163,13 @@ async def test_a_full_page_holds_up_to_a_hundred(client: httpx.AsyncClient, cast
     assert response.status_code == 200
     body = response.json()
     assert len(body["data"]) == min(100, body["count"])
+
+
+async def test_the_last_page_one_may_ask_for_is_answered_empty(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    params = {"page": 1_000_000, "size": 100}
+    response = await client.get(USERS, params=params, headers=cast.admin.headers)
+
+    assert response.status_code == 200
+    assert response.json()["data"] == []
