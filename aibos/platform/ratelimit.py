@@ -16,22 +16,15 @@ from aibos.platform.errors import RateLimited
 logger = structlog.get_logger("aibos.ratelimit")
 Bucket = tuple[str, str, str]  # bucket, subject, limit ("attempts/seconds")
 
-# KEYS: the buckets to count an attempt in, then the buckets only to look at.
-# ARGV: how many KEYS are counted, then each counted bucket's window in seconds.
+# KEYS: the buckets to count an attempt in; ARGV: each bucket's window in seconds.
 # Returns each key's count and seconds to live, in order. A script, so that all of it is one
 # command: atomic, and one round trip with little to encode and decode on either side.
-_COUNT_AND_LOOK = """
-local counted = tonumber(ARGV[1])
+_COUNT = """
 local replies = {}
 for i, key in ipairs(KEYS) do
-    local count
-    if i <= counted then
-        count = redis.call('INCR', key)
-        if redis.call('TTL', key) < 0 then
-            redis.call('EXPIRE', key, ARGV[i + 1])
-        end
-    else
-        count = tonumber(redis.call('GET', key) or '0')
+    local count = redis.call('INCR', key)
+    if redis.call('TTL', key) < 0 then
+        redis.call('EXPIRE', key, ARGV[i])
     end
     replies[#replies + 1] = count
     replies[#replies + 1] = redis.call('TTL', key)
@@ -67,34 +60,23 @@ class RateLimiter:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
         local = FakeAsyncRedis()
-        self._count_and_look = _Script(_COUNT_AND_LOOK, cache.client, local)
+        self._count = _Script(_COUNT, cache.client, local)
         self._give_back = _Script(_GIVE_BACK, cache.client, local)
-
-    async def check(self, bucket: str, subject: str, limit: str) -> None:
-        """Raise RateLimited if the attempts counted so far have used up `limit`; count none."""
-        await self.hit_and_check(hits=(), checks=[(bucket, subject, limit)])
 
     async def hit(self, bucket: str, subject: str, limit: str) -> None:
         """Count one attempt; raise RateLimited once `limit` ("attempts/seconds") is passed."""
-        await self.hit_and_check(hits=[(bucket, subject, limit)], checks=())
+        await self.hit_each([(bucket, subject, limit)])
 
-    async def hit_and_check(self, *, hits: Sequence[Bucket], checks: Sequence[Bucket]) -> None:
-        """Count one attempt in each of `hits` and look at each of `checks`, in one round trip;
-        raise RateLimited if any hit passes its limit or any check has used its limit up."""
-        keys = [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in hits]
-        keys += [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in checks]
-        windows = [_parse(limit)[1] for _, _, limit in hits]
-        replies = await self._count_and_look(keys=keys, args=[len(hits), *windows])
-        answers = list(zip(replies[0::2], replies[1::2], strict=True))  # (count, ttl) per key
+    async def hit_each(self, buckets: Sequence[Bucket]) -> None:
+        """Count one attempt in each bucket, in one round trip; raise RateLimited if any
+        passes its limit."""
+        keys = [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in buckets]
+        replies = await self._count(keys=keys, args=[_parse(limit)[1] for _, _, limit in buckets])
+        answers = zip(replies[0::2], replies[1::2], strict=True)  # (count, ttl) per key
         used_up = [
             ttl
-            for (_, _, limit), (count, ttl) in zip(hits, answers, strict=False)
+            for (_, _, limit), (count, ttl) in zip(buckets, answers, strict=True)
             if count > _parse(limit)[0]
-        ]
-        used_up += [
-            ttl
-            for (_, _, limit), (count, ttl) in zip(checks, answers[len(hits) :], strict=True)
-            if count >= _parse(limit)[0]
         ]
         if used_up:
             raise RateLimited("Too many attempts; try again later.", retry_after=max(*used_up, 1))

@@ -74,11 +74,11 @@ class MailedLinks:
 
     async def request_reset(self, *, email: str, address: str | None) -> None:
         """Answers the same whether or not the account exists; only an existing one gets mail."""
-        await self._limiter.hit(
-            "reset-address", address or "-", self._settings.rate_limit_reset_per_address
-        )
-        await self._limiter.hit(
-            "reset-account", email.lower(), self._settings.rate_limit_reset_per_account
+        await self._limiter.hit_each(
+            [
+                ("reset-address", address or "-", self._settings.rate_limit_reset_per_address),
+                ("reset-account", email.lower(), self._settings.rate_limit_reset_per_account),
+            ]
         )
         async with unit_of_work(self._session_factory) as session:
             user = await self._directory.find_by_email(session, email)
@@ -90,9 +90,11 @@ class MailedLinks:
             spent = await repository.use_action_token(
                 session, digest(token), (RESET, INVITE), utcnow()
             )
-            owner = await self._directory.get(session, spent.user_id) if spent else None
-            if spent is None or owner is None or owner.email != spent.email:
-                raise InvalidActionToken()  # a link mailed to an address the account left
+            if spent is None:
+                raise InvalidActionToken()
+            owner = await self._directory.get(session, spent.user_id)
+            if owner is None or owner.email != spent.email:
+                raise InvalidActionToken()  # mailed to an address the account has since left
             check_policy(new_password, settings=self._settings, email=spent.email)
             password_hash = await self._passwords.hash(new_password)
             await repository.replace_password(session, spent.user_id, password_hash, utcnow())

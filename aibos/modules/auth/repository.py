@@ -33,26 +33,14 @@ _CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
 _PASSWORD_HASH = prebuilt(
     select(credentials.c.password_hash).where(credentials.c.user_id == _CREDENTIAL_OWNER)
 )
-_HOLD_CREDENTIAL = prebuilt(
-    select(credentials.c.user_id)
-    .where(credentials.c.user_id == _CREDENTIAL_OWNER)
-    .with_for_update(read=True)
-)
+_CREDENTIAL_ROW = select(credentials.c.user_id).where(credentials.c.user_id == _CREDENTIAL_OWNER)
+_HOLD_CREDENTIAL = prebuilt(_CREDENTIAL_ROW.with_for_update(read=True))
 # A sign-in holds it only if the password is still the one it checked.
-_VERIFIED_CREDENTIAL = (
-    select(credentials.c.user_id)
-    .where(
-        credentials.c.user_id == _CREDENTIAL_OWNER,
-        credentials.c.password_hash == bindparam("password_hash"),
-    )
-    .with_for_update(read=True)
-)
+_VERIFIED_CREDENTIAL = _CREDENTIAL_ROW.where(
+    credentials.c.password_hash == bindparam("password_hash")
+).with_for_update(read=True)
 _HOLD_VERIFIED_CREDENTIAL = prebuilt(_VERIFIED_CREDENTIAL)
-_LOCK_CREDENTIAL = prebuilt(
-    select(credentials.c.user_id)
-    .where(credentials.c.user_id == _CREDENTIAL_OWNER)
-    .with_for_update()
-)
+_LOCK_CREDENTIAL = prebuilt(_CREDENTIAL_ROW.with_for_update())
 _ADD_SESSION = prebuilt(insert(sessions))
 _ADD_REFRESH_TOKEN = prebuilt(insert(refresh_tokens))
 

@@ -84,12 +84,11 @@ class AuthService:
         # Every attempt counts against the account up front, so guesses sent side by side are
         # limited too; a right password gives its attempt back: signing in often never locks.
         account = ("login-account", email.lower())
-        await self._limiter.hit_and_check(
-            hits=[
+        await self._limiter.hit_each(
+            [
                 ("login-address", client.address or "-", settings.rate_limit_login_per_address),
                 (*account, settings.rate_limit_login_per_account),
-            ],
-            checks=(),
+            ]
         )
         async with self._driver.connect() as connection:
             user = await self._directory.find_by_email(connection, email)
