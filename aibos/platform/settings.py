@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     jwt_active_key_id: str | None = None
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
+    refresh_race_seconds: float = Field(default=2.0, ge=0, le=30)
     revocation_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
 
     # Auth: passwords (argon2id; the floors are OWASP's minimum)

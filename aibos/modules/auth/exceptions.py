@@ -21,6 +21,11 @@ class RefreshTokenReused(NotAuthenticated):
     title = "The refresh token was already used; its session has been ended"
 
 
+class RefreshTokenRaced(NotAuthenticated):
+    error_code = "REFRESH_TOKEN_RACED"
+    title = "Another refresh with this token got there first; use the pair it was given"
+
+
 class AccountDisabled(PermissionDenied):
     error_code = "ACCOUNT_DISABLED"
     title = "The account is deactivated"

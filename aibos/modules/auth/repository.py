@@ -208,13 +208,16 @@ async def use_refresh_token(session: AsyncSession, token_hash: str, now: datetim
     return bool(affected_rows(result))
 
 
-async def spent_refresh_token(executor: Executor, token_hash: str) -> uuid.UUID | None:
-    """The session of a refresh token that was already used, if this is one."""
-    query = select(refresh_tokens.c.session_id).where(
-        refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.used_at.is_not(None)
-    )
-    session_id: uuid.UUID | None = await executor.scalar(query)
-    return session_id
+async def spent_refresh_token(
+    executor: Executor, token_hash: str, raced_since: datetime
+) -> Record | None:
+    """A refresh token that was already used: its session, and whether it was used at or after
+    `raced_since` (by a refresh running alongside this one, not long before it)."""
+    query = select(
+        refresh_tokens.c.session_id,
+        (refresh_tokens.c.used_at >= raced_since).label("raced"),
+    ).where(refresh_tokens.c.token_hash == token_hash, refresh_tokens.c.used_at.is_not(None))
+    return (await executor.execute(query)).first()
 
 
 async def hold_credential(executor: Executor, user_id: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ from aibos.modules.auth.exceptions import (
     InvalidCredentials,
     InvalidRefreshToken,
     InvalidToken,
+    RefreshTokenRaced,
     RefreshTokenReused,
     RegistrationClosed,
     SessionNotFound,
@@ -56,6 +57,7 @@ class AuthService:
         self._keys = keys
         self._limiter = limiter
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
+        self._race = timedelta(seconds=settings.refresh_race_seconds)
 
     async def register(
         self, *, email: str, password: str, full_name: str, client: Client
@@ -118,11 +120,14 @@ class AuthService:
         async with unit_of_work(self._session_factory) as session:
             if await repository.use_refresh_token(session, token_hash, now):
                 return await self._rotate(session, token_hash, now)
-            spent = await repository.spent_refresh_token(session, token_hash)
-            if spent is not None:
-                # A rotated token came back: whoever holds the family, it is no longer safe.
-                await repository.revoke_sessions(session, now, session_id=spent)
-        raise InvalidRefreshToken() if spent is None else RefreshTokenReused()
+            spent = await repository.spent_refresh_token(session, token_hash, now - self._race)
+            if spent is None:
+                raise InvalidRefreshToken()
+            if spent.raced:
+                raise RefreshTokenRaced()
+            # A rotated token came back: whoever holds the family, it is no longer safe.
+            await repository.revoke_sessions(session, now, session_id=spent.session_id)
+        raise RefreshTokenReused()
 
     async def _rotate(self, session: AsyncSession, token_hash: str, now: datetime) -> TokenPair:
         session_id = await repository.refresh_token_session(session, token_hash)

@@ -2,6 +2,7 @@ import asyncio
 
 import httpx
 
+from tests.conftest import ClientFactory
 from tests.modules.auth.expect import assert_problem, refused_within, status_of_me
 from tests.modules.auth.tokens import claims_of
 from tests.people import sign_in, sign_up
@@ -49,33 +50,51 @@ async def test_the_rotated_token_keeps_working_down_the_chain(client: httpx.Asyn
     assert await status_of_me(client, response.json()["access_token"]) == 200
 
 
-async def test_reusing_a_rotated_token_ends_the_whole_family(client: httpx.AsyncClient) -> None:
-    person = await sign_up(client)
-    rotated = await refresh(client, person.refresh_token)
-    assert rotated.status_code == 200, rotated.text
-    newest = rotated.json()
+async def test_reusing_a_rotated_token_ends_the_whole_family(make_client: ClientFactory) -> None:
+    async with make_client(refresh_race_seconds=0) as client:
+        person = await sign_up(client)
+        rotated = await refresh(client, person.refresh_token)
+        assert rotated.status_code == 200, rotated.text
+        newest = rotated.json()
 
-    reuse = await refresh(client, person.refresh_token)
+        reuse = await refresh(client, person.refresh_token)
 
-    assert_problem(reuse, 401, "REFRESH_TOKEN_REUSED")
-    assert_problem(await refresh(client, newest["refresh_token"]), 401, "INVALID_REFRESH_TOKEN")
-    await asyncio.gather(
-        refused_within(client, newest["access_token"]),
-        refused_within(client, person.access_token),
-    )
+        assert_problem(reuse, 401, "REFRESH_TOKEN_REUSED")
+        assert_problem(await refresh(client, newest["refresh_token"]), 401, "INVALID_REFRESH_TOKEN")
+        await asyncio.gather(
+            refused_within(client, newest["access_token"]),
+            refused_within(client, person.access_token),
+        )
 
 
-async def test_reuse_ends_only_that_family(client: httpx.AsyncClient) -> None:
-    person = await sign_up(client)
-    elsewhere = await sign_in(client, person.email)
-    await refresh(client, person.refresh_token)
+async def test_reuse_ends_only_that_family(make_client: ClientFactory) -> None:
+    async with make_client(refresh_race_seconds=0) as client:
+        person = await sign_up(client)
+        elsewhere = await sign_in(client, person.email)
+        await refresh(client, person.refresh_token)
 
-    reuse = await refresh(client, person.refresh_token)
+        reuse = await refresh(client, person.refresh_token)
 
-    assert_problem(reuse, 401, "REFRESH_TOKEN_REUSED")
-    await refused_within(client, person.access_token)
-    assert await status_of_me(client, elsewhere.access_token) == 200
-    assert (await refresh(client, elsewhere.refresh_token)).status_code == 200
+        assert_problem(reuse, 401, "REFRESH_TOKEN_REUSED")
+        await refused_within(client, person.access_token)
+        assert await status_of_me(client, elsewhere.access_token) == 200
+        assert (await refresh(client, elsewhere.refresh_token)).status_code == 200
+
+
+async def test_a_rotated_token_back_after_the_race_window_ends_the_family(
+    make_client: ClientFactory,
+) -> None:
+    async with make_client(refresh_race_seconds=0.3) as client:
+        person = await sign_up(client)
+        rotated = await refresh(client, person.refresh_token)
+        assert rotated.status_code == 200, rotated.text
+        await asyncio.sleep(0.4)
+
+        reuse = await refresh(client, person.refresh_token)
+
+        assert_problem(reuse, 401, "REFRESH_TOKEN_REUSED")
+        newest = rotated.json()["refresh_token"]
+        assert_problem(await refresh(client, newest), 401, "INVALID_REFRESH_TOKEN")
 
 
 async def test_of_simultaneous_refreshes_with_one_token_exactly_one_succeeds(
@@ -87,6 +106,13 @@ async def test_of_simultaneous_refreshes_with_one_token_exactly_one_succeeds(
 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [401] * 7, statuses
+    for response in responses:
+        if response.status_code == 401:
+            assert_problem(response, 401, "REFRESH_TOKEN_RACED")
+    winner = next(response.json() for response in responses if response.status_code == 200)
+    assert await status_of_me(client, winner["access_token"]) == 200
+    assert await status_of_me(client, person.access_token) == 200
+    assert (await refresh(client, winner["refresh_token"])).status_code == 200
 
 
 async def test_an_unknown_refresh_token_is_refused(client: httpx.AsyncClient) -> None:
