@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,28 +17,30 @@ from aibos.platform.errors import RateLimited
 logger = structlog.get_logger("aibos.ratelimit")
 Bucket = tuple[str, str, str]  # bucket, subject, limit ("attempts/seconds")
 
-# KEYS: the buckets to count an attempt in; ARGV: each bucket's window in seconds.
-# Returns each key's count and seconds to live, in order. A script, so that all of it is one
-# command: atomic, and one round trip with little to encode and decode on either side.
+# KEYS: first ARGV[1] buckets to take one attempt back from (if their window still holds any),
+# then the buckets to count an attempt in; ARGV[2..]: each counted bucket's window in seconds.
+# Returns each counted key's count and seconds to live, in order. A script, so that all of it
+# is one command: atomic, and one round trip with little to encode and decode on either side.
 _COUNT = """
+local returned = tonumber(ARGV[1])
+for i = 1, returned do
+    if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then
+        redis.call('DECR', KEYS[i])
+    end
+end
 local replies = {}
-for i, key in ipairs(KEYS) do
-    local count = redis.call('INCR', key)
-    if redis.call('TTL', key) < 0 then
-        redis.call('EXPIRE', key, ARGV[i])
+for i = returned + 1, #KEYS do
+    local count = redis.call('INCR', KEYS[i])
+    if redis.call('TTL', KEYS[i]) < 0 then
+        redis.call('EXPIRE', KEYS[i], ARGV[i - returned + 1])
     end
     replies[#replies + 1] = count
-    replies[#replies + 1] = redis.call('TTL', key)
+    replies[#replies + 1] = redis.call('TTL', KEYS[i])
 end
 return replies
 """
-# KEYS: one bucket. Takes back one attempt counted there, if the window still holds any.
-_GIVE_BACK = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
-    redis.call('DECR', KEYS[1])
-end
-return 0
-"""
+# An attempt given back waits at most this long for a count to travel with.
+GIVE_BACK_DELAY_SECONDS = 0.25
 
 
 class _Script:
@@ -59,9 +62,9 @@ class _Script:
 class RateLimiter:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
-        local = FakeAsyncRedis()
-        self._count = _Script(_COUNT, cache.client, local)
-        self._give_back = _Script(_GIVE_BACK, cache.client, local)
+        self._count = _Script(_COUNT, cache.client, FakeAsyncRedis())
+        self._given_back: list[str] = []  # keys whose attempts are to be taken back
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def hit(self, bucket: str, subject: str, limit: str) -> None:
         """Count one attempt; raise RateLimited once `limit` ("attempts/seconds") is passed."""
@@ -71,7 +74,7 @@ class RateLimiter:
         """Count one attempt in each bucket, in one round trip; raise RateLimited if any
         passes its limit."""
         keys = [self._cache.key("ratelimit", bucket, subject) for bucket, subject, _ in buckets]
-        replies = await self._count(keys=keys, args=[_parse(limit)[1] for _, _, limit in buckets])
+        replies = await self._send(keys, [_parse(limit)[1] for _, _, limit in buckets])
         answers = zip(replies[0::2], replies[1::2], strict=True)  # (count, ttl) per key
         used_up = [
             ttl
@@ -81,9 +84,23 @@ class RateLimiter:
         if used_up:
             raise RateLimited("Too many attempts; try again later.", retry_after=max(*used_up, 1))
 
-    async def give_back(self, bucket: str, subject: str) -> None:
-        """Take back one attempt counted by `hit`: it turned out to be no guess."""
-        await self._give_back(keys=[self._cache.key("ratelimit", bucket, subject)], args=[])
+    def give_back(self, bucket: str, subject: str) -> None:
+        """Take back one attempt counted by `hit`: it turned out to be no guess. It travels
+        with this process's next count, or on its own after GIVE_BACK_DELAY_SECONDS: a
+        successful sign-in then costs no round trip of its own."""
+        if not self._given_back:
+            asyncio.get_running_loop().call_later(GIVE_BACK_DELAY_SECONDS, self._send_given_back)
+        self._given_back.append(self._cache.key("ratelimit", bucket, subject))
+
+    async def _send(self, keys: list[str], windows: list[int]) -> Any:
+        returned, self._given_back = self._given_back, []
+        return await self._count(keys=returned + keys, args=[len(returned), *windows])
+
+    def _send_given_back(self) -> None:
+        if self._given_back:
+            task = asyncio.create_task(self._send([], []))
+            self._sending.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._sending.discard)
 
 
 def _parse(limit: str) -> tuple[int, int]:

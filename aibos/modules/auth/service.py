@@ -100,7 +100,7 @@ class AuthService:
             raise InvalidCredentials()
         if not await self._passwords.verify(stored, password):
             raise InvalidCredentials()
-        await self._limiter.give_back(*account)
+        self._limiter.give_back(*account)
         if not user.is_active:
             raise AccountDisabled()
         rehashed = None
@@ -236,7 +236,7 @@ class AuthService:
         await self._limiter.hit(*account, self._settings.rate_limit_login_per_account)
         if not await self._passwords.verify(stored, current):
             raise WrongPassword()
-        await self._limiter.give_back(*account)
+        self._limiter.give_back(*account)
         check_policy(new, settings=self._settings, email=user.email)
         await self._set_password(principal.user_id, await self._passwords.hash(new))
 

@@ -10,8 +10,11 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
+from aibos.platform.ratelimit import GIVE_BACK_DELAY_SECONDS
 from tests.conftest import ClientFactory
+from tests.databases import REDIS_URL
 from tests.modules.auth.expect import assert_problem, refused_within
 from tests.people import PASSWORD, sign_up, unique_email
 
@@ -77,6 +80,22 @@ async def test_right_passwords_give_their_attempt_back(
         still = await login(tight, person.email, PASSWORD)
 
     assert still.status_code == 200, still.text
+
+
+@pytest.mark.skipif(REDIS_URL is None, reason="processes share their counts through Redis")
+async def test_an_attempt_given_back_reaches_every_process(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person = await sign_up(client)
+    limits = {"rate_limit_login_per_account": "2/60", **fresh_counters()}
+    async with make_client(**limits) as first, make_client(**limits) as second:
+        assert (await login(first, person.email, PASSWORD)).status_code == 200
+        # Nothing else is counted in `first`, so its attempt goes back on its own, a moment later.
+        await asyncio.sleep(GIVE_BACK_DELAY_SECONDS * 2)
+
+        guesses = [await login(second, person.email, "Wr0ng-guess") for _ in range(2)]
+
+    assert [guess.status_code for guess in guesses] == [401, 401]
 
 
 async def test_guesses_at_the_current_password_count_as_sign_in_attempts(
