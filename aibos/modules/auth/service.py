@@ -62,12 +62,17 @@ class AuthService:
     async def register(
         self, *, email: str, password: str, full_name: str, client: Client
     ) -> Account:
-        if not self._settings.registration_enabled:
+        settings = self._settings
+        if not settings.registration_enabled:
             raise RegistrationClosed()
-        await self._limiter.hit(
-            "register", client.address or "-", self._settings.rate_limit_register_per_address
+        address = client.address or "-"
+        await self._limiter.hit_each(
+            [
+                ("register-address", address, settings.rate_limit_register_per_address),
+                ("register-account", email.lower(), settings.rate_limit_register_per_account),
+            ]
         )
-        check_policy(password, settings=self._settings, email=email)
+        check_policy(password, settings=settings, email=email)
         password_hash = await self._passwords.hash(password)
         async with unit_of_work(self._session_factory) as session:
             user = await self._directory.create(session, email=email, full_name=full_name)
@@ -133,6 +138,9 @@ class AuthService:
         session_id = await repository.refresh_token_session(session, token_hash)
         assert session_id is not None
         live = await repository.live_session(session, session_id, now)
+        if live is not None:  # refused here, the token stays unspent: the transaction rolls back
+            limit = self._settings.rate_limit_refresh_per_account
+            await self._limiter.hit("refresh-account", str(live.user_id), limit)
         user = await self._current(session, live.user_id) if live else None
         if user is None or not user.is_active:
             raise InvalidRefreshToken()

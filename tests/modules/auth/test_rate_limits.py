@@ -16,10 +16,11 @@ from aibos.platform.ratelimit import GIVE_BACK_DELAY_SECONDS
 from tests.conftest import ClientFactory
 from tests.databases import REDIS_URL
 from tests.modules.auth.expect import assert_problem, refused_within
-from tests.people import PASSWORD, sign_up, unique_email
+from tests.people import PASSWORD, sign_in, sign_up, unique_email
 
 LOGIN = "/api/v1/auth/login"
 FORGOT = "/api/v1/auth/password/forgot"
+REFRESH = "/api/v1/auth/refresh"
 
 
 def fresh_counters() -> dict[str, Any]:
@@ -164,6 +165,44 @@ async def test_refreshes_from_one_address_are_limited(
     assert_rate_limited(blocked, 60)
     # The refused attempt did not spend the token.
     later = await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+    assert later.status_code == 200, later.text
+
+
+async def test_sign_ups_for_one_email_are_limited(make_client: ClientFactory) -> None:
+    email = unique_email()
+    body = {"email": email, "password": PASSWORD}
+    async with make_client(rate_limit_register_per_account="2/3600", **fresh_counters()) as tight:
+        created = await tight.post("/api/v1/auth/register", json=body)
+        taken = await tight.post("/api/v1/auth/register", json=body)
+
+        blocked = await tight.post("/api/v1/auth/register", json=body)
+        another = await tight.post(
+            "/api/v1/auth/register", json={"email": unique_email(), "password": PASSWORD}
+        )
+
+    assert created.status_code == 201, created.text
+    assert taken.status_code == 409, taken.text
+    assert_rate_limited(blocked, 3600)
+    assert another.status_code == 201, another.text
+
+
+async def test_refreshes_of_one_user_are_limited_across_sessions(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    person, other = await sign_up(client), await sign_up(client)
+    elsewhere = await sign_in(client, person.email)
+    async with make_client(rate_limit_refresh_per_account="2/60", **fresh_counters()) as tight:
+        first = await tight.post(REFRESH, json={"refresh_token": person.refresh_token})
+        second = await tight.post(REFRESH, json={"refresh_token": elsewhere.refresh_token})
+        assert first.status_code == second.status_code == 200, (first.text, second.text)
+
+        blocked = await tight.post(REFRESH, json={"refresh_token": first.json()["refresh_token"]})
+        others = await tight.post(REFRESH, json={"refresh_token": other.refresh_token})
+
+    assert_rate_limited(blocked, 60)
+    assert others.status_code == 200, others.text
+    # The refused attempt did not spend the token.
+    later = await client.post(REFRESH, json={"refresh_token": first.json()["refresh_token"]})
     assert later.status_code == 200, later.text
 
 
