@@ -16,6 +16,7 @@ from aibos.modules.auth.tokens import digest, new_opaque_token
 from aibos.modules.users.api import (
     UserCreated,
     UserDeactivated,
+    UserDeleting,
     UserDirectory,
     UserEmailChanged,
     UserRolesChanged,
@@ -70,6 +71,7 @@ class MailedLinks:
         events.subscribe(UserCreated, self._on_user_created)
         events.subscribe(UserEmailChanged, self._on_email_changed)
         events.subscribe(UserDeactivated, self._on_user_deactivated)
+        events.subscribe(UserDeleting, self._on_user_deleting)
         events.subscribe(UserRolesChanged, self._on_roles_changed)
 
     async def request_reset(self, *, email: str, address: str | None) -> None:
@@ -128,6 +130,11 @@ class MailedLinks:
     async def _on_user_deactivated(self, event: UserDeactivated, session: AsyncSession) -> None:
         await repository.wait_for_sign_ins(session, event.user_id)
         await repository.revoke_sessions(session, utcnow(), user_id=event.user_id)
+
+    async def _on_user_deleting(self, event: UserDeleting, session: AsyncSession) -> None:
+        # The deletion reaches the user's sessions and tokens only after the sign-ins and
+        # refreshes that hold the credential row have finished with them.
+        await repository.wait_for_sign_ins(session, event.user_id)
 
     async def _on_roles_changed(self, event: UserRolesChanged, session: AsyncSession) -> None:
         # Tokens carry roles: those issued before the change stop working; refreshing gets new

@@ -232,9 +232,14 @@ async def wait_for_sign_ins(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(_LOCK_CREDENTIAL, {"user_id": user_id})
 
 
-async def refresh_token_session(executor: Executor, token_hash: str) -> uuid.UUID | None:
-    query = select(refresh_tokens.c.session_id).where(refresh_tokens.c.token_hash == token_hash)
-    return await executor.scalar(query)
+async def refresh_token_owner(executor: Executor, token_hash: str) -> Record | None:
+    """The session and user of a refresh token, used or not."""
+    query = (
+        select(sessions.c.id.label("session_id"), sessions.c.user_id)
+        .join(refresh_tokens, refresh_tokens.c.session_id == sessions.c.id)
+        .where(refresh_tokens.c.token_hash == token_hash)
+    )
+    return (await executor.execute(query)).first()
 
 
 async def live_session(

@@ -123,8 +123,14 @@ class AuthService:
         )
         token_hash, now = digest(refresh_token), utcnow()
         async with unit_of_work(self._session_factory) as session:
+            owner = await repository.refresh_token_owner(session, token_hash)
+            if owner is None:
+                raise InvalidRefreshToken()
+            # The credential row before the token's: a deletion or deactivation takes that row
+            # first too, so neither ever waits for this refresh while it waits for them.
+            await repository.hold_credential(session, owner.user_id)
             if await repository.use_refresh_token(session, token_hash, now):
-                return await self._rotate(session, token_hash, now)
+                return await self._rotate(session, owner.session_id, owner.user_id, now)
             spent = await repository.spent_refresh_token(session, token_hash, now - self._race)
             if spent is None:
                 raise InvalidRefreshToken()
@@ -134,14 +140,17 @@ class AuthService:
             await repository.revoke_sessions(session, now, session_id=spent.session_id)
         raise RefreshTokenReused()
 
-    async def _rotate(self, session: AsyncSession, token_hash: str, now: datetime) -> TokenPair:
-        session_id = await repository.refresh_token_session(session, token_hash)
-        assert session_id is not None
-        live = await repository.live_session(session, session_id, now)
-        if live is not None:  # refused here, the token stays unspent: the transaction rolls back
-            limit = self._settings.rate_limit_refresh_per_account
-            await self._limiter.hit("refresh-account", str(live.user_id), limit)
-        user = await self._current(session, live.user_id) if live else None
+    async def _rotate(
+        self, session: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+    ) -> TokenPair:
+        """Under the held credential row: a role change waits for this token to be issued, and
+        its cut-off then falls after it."""
+        if await repository.live_session(session, session_id, now) is None:
+            raise InvalidRefreshToken()
+        # Refused here, the token stays unspent: the transaction rolls back.
+        limit = self._settings.rate_limit_refresh_per_account
+        await self._limiter.hit("refresh-account", str(user_id), limit)
+        user = await self._directory.get(session, user_id)
         if user is None or not user.is_active:
             raise InvalidRefreshToken()
         expires_at = now + self._refresh_lifetime
@@ -151,12 +160,6 @@ class AuthService:
             session, token_hash=new_hash, session_id=session_id, now=now, expires_at=expires_at
         )
         return self._pair(user, session_id, refresh_token)
-
-    async def _current(self, session: AsyncSession, user_id: uuid.UUID) -> UserIdentity | None:
-        """The user's roles as of now: the credential row is held (shared) while they are read,
-        so a role change waits for this token to be issued, and its cut-off then falls after it."""
-        await repository.hold_credential(session, user_id)
-        return await self._directory.get(session, user_id)
 
     async def _open_session(
         self, connection: Connection, user_id: uuid.UUID, verified_hash: str, client: Client
@@ -210,8 +213,9 @@ class AuthService:
 
     async def _session_of(self, token: str) -> uuid.UUID | None:
         async with self._session_factory() as session:
-            session_id = await repository.refresh_token_session(session, digest(token))
-        if session_id is not None:
+            owner = await repository.refresh_token_owner(session, digest(token))
+        if owner is not None:
+            session_id: uuid.UUID = owner.session_id
             return session_id
         try:
             return self._keys.read(token).session_id

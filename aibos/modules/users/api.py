@@ -52,6 +52,14 @@ class UserRolesChanged:
     user_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class UserDeleting:
+    """Published just before the user's row is deleted, in the same transaction: what refers to
+    it goes with it (foreign keys cascade), so subscribers only wait for their own writers."""
+
+    user_id: uuid.UUID
+
+
 class UserDirectory(Protocol):
     async def find_by_email(
         self, executor: AsyncSession | AsyncConnection | Connection, email: str

@@ -17,6 +17,7 @@ from aibos.modules.users.api import (
     READ_USERS,
     UserCreated,
     UserDeactivated,
+    UserDeleting,
     UserEmailChanged,
     UserIdentity,
     UserRolesChanged,
@@ -172,6 +173,7 @@ class UserService:
     async def delete(self, user_id: uuid.UUID) -> None:
         async with unit_of_work(self._session_factory) as session:
             await _keep_an_admin(session, await _existing(session, user_id))
+            await self._events.publish(session, UserDeleting(user_id=user_id))
             await repository.delete_user(session, user_id)
 
     async def _apply(

@@ -5,7 +5,7 @@ import asyncio
 import httpx
 
 from tests.modules.users.checks import USERS, Cast, assert_problem, create, login, refused_within
-from tests.people import sign_up
+from tests.people import sign_in, sign_up
 
 
 async def test_a_deactivated_user_cannot_sign_in_until_reactivated(
@@ -75,3 +75,23 @@ async def test_a_deleted_users_email_can_be_used_again(
 
     assert response.status_code == 201
     assert response.json()["id"] != user["id"]
+
+
+async def test_sign_ins_and_refreshes_under_way_when_the_account_is_deleted_end_cleanly(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    person = await sign_up(client)
+    sessions = [person, *[await sign_in(client, person.email) for _ in range(11)]]
+
+    async def refresh(token: str) -> httpx.Response:
+        return await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+    under_way = [asyncio.create_task(refresh(s.refresh_token)) for s in sessions]
+    under_way += [asyncio.create_task(login(client, person.email)) for _ in range(4)]
+    deleted = await client.delete(f"{USERS}/{person.id}", headers=cast.admin.headers)
+    responses = await asyncio.gather(*under_way)
+
+    assert deleted.status_code == 204, deleted.text
+    assert {response.status_code for response in responses} <= {200, 401}, [
+        response.text for response in responses if response.status_code not in (200, 401)
+    ]
