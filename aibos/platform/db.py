@@ -208,6 +208,7 @@ class DriverConnections:
 
     def __init__(self, engine: AsyncEngine, *, writers: int) -> None:
         self._engine = engine
+        self.dialect = engine.dialect
         self._on_asyncpg = engine.dialect.driver == "asyncpg"
         self._reader = for_reading(engine)
         self._writer = for_writing(engine)
@@ -218,8 +219,9 @@ class DriverConnections:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        """For reads of prebuilt statements only, each on its own, no transaction around
-        them: on asyncpg the pooled connection goes to the driver without SQLAlchemy's."""
+        """For prebuilt statements only, each on its own, no transaction around them (for
+        reads; see `execute_alone` for a write): on asyncpg the pooled connection goes to the
+        driver without SQLAlchemy's."""
         if not self._on_asyncpg:
             async with self._reader.connect() as connection:
                 yield connection
@@ -236,12 +238,24 @@ class DriverConnections:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:
         """One transaction, committed when the block ends, rolled back if it raises."""
+        async with self._turn(), self._transaction() as connection:
+            yield connection
+
+    async def execute_alone(self, statement: Executable, parameters: Any = None) -> Any:
+        """One statement, a transaction of its own. On asyncpg it goes without BEGIN and
+        COMMIT, two round trips fewer: the server commits a lone statement as it ends."""
+        if not self._on_asyncpg:
+            async with self.begin() as connection:
+                return await connection.execute(statement, parameters)
+        async with self._turn(), self.connect() as connection:
+            return await connection.execute(statement, parameters)
+
+    def _turn(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         turns = self._turns.get(loop)
         if turns is None:  # a semaphore belongs to one event loop
             turns = self._turns[loop] = asyncio.Semaphore(self._writers)
-        async with turns, self._transaction() as connection:
-            yield connection
+        return turns
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:

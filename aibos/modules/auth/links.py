@@ -129,7 +129,10 @@ class MailedLinks:
 
     async def _on_user_deactivated(self, event: UserDeactivated, session: AsyncSession) -> None:
         await repository.wait_for_sign_ins(session, event.user_id)
-        await repository.revoke_sessions(session, utcnow(), user_id=event.user_id)
+        now = utcnow()
+        # Moving the cut-off also stops a sign-in that read the user before this change.
+        await repository.update_credential(session, event.user_id, tokens_valid_after=now)
+        await repository.revoke_sessions(session, now, user_id=event.user_id)
 
     async def _on_user_deleting(self, event: UserDeleting, session: AsyncSession) -> None:
         # The deletion reaches the user's sessions and tokens only after the sign-ins and

@@ -4,11 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Uuid, bindparam, insert, select, update
+from sqlalchemy import ScalarSelect, Select, Uuid, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
-from aibos.platform.db import Connection, Record, affected_rows, prebuilt, table_of
+from aibos.platform.db import (
+    Connection,
+    DriverConnections,
+    Record,
+    affected_rows,
+    prebuilt,
+    table_of,
+)
 
 Executor = AsyncSession | AsyncConnection | Connection
 credentials = table_of(Credential)
@@ -33,11 +40,22 @@ _CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
 _PASSWORD_HASH = prebuilt(
     select(credentials.c.password_hash).where(credentials.c.user_id == _CREDENTIAL_OWNER)
 )
+_SIGN_IN_COLUMNS = (
+    credentials.c.user_id,
+    credentials.c.password_hash,
+    credentials.c.tokens_valid_after,
+)
+_SIGN_IN_CREDENTIAL = prebuilt(
+    select(*_SIGN_IN_COLUMNS).where(credentials.c.user_id == _CREDENTIAL_OWNER)
+)
 _CREDENTIAL_ROW = select(credentials.c.user_id).where(credentials.c.user_id == _CREDENTIAL_OWNER)
 _HOLD_CREDENTIAL = prebuilt(_CREDENTIAL_ROW.with_for_update(read=True))
-# A sign-in holds it only if the password is still the one it checked.
+# A sign-in holds it only if it is as the sign-in read it: the same password, and no role change
+# or deactivation since (each moves tokens_valid_after).
 _VERIFIED_CREDENTIAL = _CREDENTIAL_ROW.where(
-    credentials.c.password_hash == bindparam("password_hash")
+    credentials.c.password_hash == bindparam("password_hash"),
+    credentials.c.tokens_valid_after
+    == bindparam("valid_after", type_=credentials.c.tokens_valid_after.type),
 ).with_for_update(read=True)
 _HOLD_VERIFIED_CREDENTIAL = prebuilt(_VERIFIED_CREDENTIAL)
 _LOCK_CREDENTIAL = prebuilt(_CREDENTIAL_ROW.with_for_update())
@@ -46,9 +64,9 @@ _ADD_REFRESH_TOKEN = prebuilt(insert(refresh_tokens))
 
 
 def _opened_in_one_statement() -> Any:
-    """PostgreSQL: hold the credential row, if its password is still the one checked, and
-    write a session with its first refresh token, in one statement (the token's key to its
-    session is checked at the statement's end)."""
+    """PostgreSQL: hold the credential row, if it is still as the sign-in read it, and write a
+    session with its first refresh token, in one statement that commits on its own (the
+    token's key to its session is checked at the statement's end)."""
     held = _VERIFIED_CREDENTIAL.cte("held")
     session_id = bindparam("session_id", type_=sessions.c.id.type)
     now = bindparam("now", type_=sessions.c.created_at.type)
@@ -90,6 +108,24 @@ async def password_hash(executor: Executor, user_id: uuid.UUID) -> str | None:
     return await executor.scalar(_PASSWORD_HASH, {"user_id": user_id})
 
 
+def credential_by_email(user_id_of_email: ScalarSelect[uuid.UUID]) -> Select[*tuple[Any, ...]]:
+    """A sign-in's read of a credential, found by email in one round trip: `user_id_of_email`
+    is the users module's subquery, with the email bound as "email"."""
+    return prebuilt(select(*_SIGN_IN_COLUMNS).where(credentials.c.user_id == user_id_of_email))
+
+
+async def sign_in_credential(
+    executor: Executor, by_email: Select[*tuple[Any, ...]], email: str
+) -> Record | None:
+    """The user's id, password hash and tokens_valid_after; None for an unknown email."""
+    return (await executor.execute(by_email, {"email": email.lower()})).first()
+
+
+async def credential_as_now(executor: Executor, user_id: uuid.UUID) -> Record | None:
+    """As `sign_in_credential`, by user: read again after it changed."""
+    return (await executor.execute(_SIGN_IN_CREDENTIAL, {"user_id": user_id})).first()
+
+
 async def add_credential(session: AsyncSession, user_id: uuid.UUID) -> None:
     exists = await session.scalar(
         select(credentials.c.user_id).where(credentials.c.user_id == user_id)
@@ -121,10 +157,11 @@ async def replace_password(
 
 
 async def open_session(
-    connection: Connection,
+    driver: DriverConnections,
     *,
     user_id: uuid.UUID,
     password_hash: str,
+    valid_after: datetime,
     session_id: uuid.UUID,
     token_hash: str,
     now: datetime,
@@ -133,10 +170,10 @@ async def open_session(
     ip_address: str | None,
 ) -> bool:
     """A new session and its first refresh token, written while the user's credential row is
-    held (shared, as `hold_credential`) until the transaction ends; none if the password hash
-    is no longer `password_hash` (it changed after it was checked)."""
-    held = {"user_id": user_id, "password_hash": password_hash}
-    if connection.dialect.name == "postgresql":
+    held (shared, as `hold_credential`); none if the credential is no longer as it was read:
+    password hash `password_hash`, tokens valid after `valid_after`."""
+    held = {"user_id": user_id, "password_hash": password_hash, "valid_after": valid_after}
+    if driver.dialect.name == "postgresql":
         values = {
             **held,
             "session_id": session_id,
@@ -146,22 +183,27 @@ async def open_session(
             "user_agent": user_agent,
             "ip_address": ip_address,
         }
-        return await connection.scalar(_OPEN_SESSION, values) is not None
-    if await connection.scalar(_HOLD_VERIFIED_CREDENTIAL, held) is None:
-        return False
-    session = {
-        "id": session_id,
-        "user_id": user_id,
-        "created_at": now,
-        "last_used_at": now,
-        "expires_at": expires_at,
-        "user_agent": user_agent,
-        "ip_address": ip_address,
-    }
-    await connection.execute(_ADD_SESSION, session)
-    await add_refresh_token(
-        connection, token_hash=token_hash, session_id=session_id, now=now, expires_at=expires_at
-    )
+        return (await driver.execute_alone(_OPEN_SESSION, values)).first() is not None
+    async with driver.begin() as connection:
+        if await connection.scalar(_HOLD_VERIFIED_CREDENTIAL, held) is None:
+            return False
+        session = {
+            "id": session_id,
+            "user_id": user_id,
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": expires_at,
+            "user_agent": user_agent,
+            "ip_address": ip_address,
+        }
+        await connection.execute(_ADD_SESSION, session)
+        await add_refresh_token(
+            connection,
+            token_hash=token_hash,
+            session_id=session_id,
+            now=now,
+            expires_at=expires_at,
+        )
     return True
 
 

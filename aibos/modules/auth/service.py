@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aibos.modules.auth import repository
@@ -22,11 +23,13 @@ from aibos.modules.auth.passwords import Passwords, check_policy
 from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
-from aibos.platform.db import Connection, DriverConnections, unit_of_work, utcnow
-from aibos.platform.errors import InvalidInput
+from aibos.platform.db import DriverConnections, unit_of_work, utcnow
+from aibos.platform.errors import InvalidInput, Unavailable
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
+
+SIGN_IN_ATTEMPTS = 3  # a role change or deactivation during a sign-in makes it start over
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,9 @@ class AuthService:
         self._limiter = limiter
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
         self._race = timedelta(seconds=settings.refresh_race_seconds)
+        self._credential_by_email = repository.credential_by_email(
+            directory.id_by_email(bindparam("email"))
+        )
 
     async def register(
         self, *, email: str, password: str, full_name: str, client: Client
@@ -98,24 +104,26 @@ class AuthService:
             ]
         )
         async with self._driver.connect() as connection:
-            user = await self._directory.find_by_email(connection, email)
-            stored = await repository.password_hash(connection, user.id) if user else None
-        if user is None or stored is None:
+            credential = await repository.sign_in_credential(
+                connection, self._credential_by_email, email
+            )
+        if credential is None or credential.password_hash is None:
             await self._passwords.spend_a_verification(password)
             raise InvalidCredentials()
+        stored: str = credential.password_hash
         if not await self._passwords.verify(stored, password):
             raise InvalidCredentials()
         self._limiter.give_back(*account)
-        if not user.is_active:
-            raise AccountDisabled()
-        rehashed = None
         if self._passwords.needs_rehash(stored):
             rehashed = await self._passwords.hash(password)
-        # Nothing here publishes events: a plain transaction, lighter than a unit of work's session.
-        async with self._driver.begin() as connection:
-            if rehashed is not None:
-                await repository.rehash(connection, user.id, checked=stored, rehashed=rehashed)
-            return await self._open_session(connection, user.id, rehashed or stored, client)
+            async with self._driver.begin() as connection:
+                await repository.rehash(
+                    connection, credential.user_id, checked=stored, rehashed=rehashed
+                )
+            stored = rehashed
+        return await self._open_session(
+            credential.user_id, stored, credential.tokens_valid_after, client
+        )
 
     async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
         await self._limiter.hit(
@@ -162,35 +170,54 @@ class AuthService:
         return self._pair(user, session_id, refresh_token)
 
     async def _open_session(
-        self, connection: Connection, user_id: uuid.UUID, verified_hash: str, client: Client
+        self, user_id: uuid.UUID, verified_hash: str, valid_after: datetime, client: Client
     ) -> TokenPair:
-        now = utcnow()
-        session_id, (refresh_token, token_hash) = uuid.uuid4(), new_opaque_token()
-        opened = await repository.open_session(
-            connection,
-            user_id=user_id,
-            password_hash=verified_hash,
-            session_id=session_id,
-            token_hash=token_hash,
-            now=now,
-            expires_at=now + self._refresh_lifetime,
-            user_agent=client.user_agent[:300],
-            ip_address=client.address,
-        )
-        if not opened:  # the password changed while this one was being checked
-            raise InvalidCredentials()
-        # Read under the credential row the session holds: a deactivation or role change
-        # waits for this sign-in, or this sign-in waits for it and sees what it changed.
-        user = await self._directory.get(connection, user_id)
-        if user is None or not user.is_active:
-            raise AccountDisabled()
-        return self._pair(user, session_id, refresh_token)
+        """The user is read after the credential, and the session is written only if the
+        credential has not changed since: a role change or deactivation in between makes the
+        sign-in read both again, so no token carries roles older than its cut-off."""
+        for _ in range(SIGN_IN_ATTEMPTS):
+            async with self._driver.connect() as connection:
+                user = await self._directory.get(connection, user_id)
+            if user is None:
+                raise InvalidCredentials()
+            if not user.is_active:
+                raise AccountDisabled()
+            now = utcnow()  # before the session is written: a cut-off after it falls later
+            session_id, (refresh_token, token_hash) = uuid.uuid4(), new_opaque_token()
+            opened = await repository.open_session(
+                self._driver,
+                user_id=user_id,
+                password_hash=verified_hash,
+                valid_after=valid_after,
+                session_id=session_id,
+                token_hash=token_hash,
+                now=now,
+                expires_at=now + self._refresh_lifetime,
+                user_agent=client.user_agent[:300],
+                ip_address=client.address,
+            )
+            if opened:
+                return self._pair(user, session_id, refresh_token, issued_at=now)
+            async with self._driver.connect() as connection:
+                credential = await repository.credential_as_now(connection, user_id)
+            if credential is None or credential.password_hash != verified_hash:
+                raise InvalidCredentials()  # deleted, or the password changed meanwhile
+            valid_after = credential.tokens_valid_after
+        raise Unavailable("The account is changing; sign in again shortly.", retry_after=1)
 
-    def _pair(self, user: UserIdentity, session_id: uuid.UUID, refresh_token: str) -> TokenPair:
-        """Issued now, after the roles were read under the credential row: a role change's
-        cut-off, taken once it holds that row, falls after every token with the old roles."""
+    def _pair(
+        self,
+        user: UserIdentity,
+        session_id: uuid.UUID,
+        refresh_token: str,
+        *,
+        issued_at: datetime | None = None,
+    ) -> TokenPair:
+        """Issued before the credential row the roles were read under is let go: a role
+        change's cut-off, taken once it holds that row, falls after every token with the old
+        roles."""
         access_token = self._keys.issue(
-            user_id=user.id, session_id=session_id, roles=user.roles, now=utcnow()
+            user_id=user.id, session_id=session_id, roles=user.roles, now=issued_at or utcnow()
         )
         return TokenPair(
             access_token=access_token,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import BindParameter, ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.platform.db import Connection
@@ -70,6 +71,11 @@ class UserDirectory(Protocol):
     async def get(
         self, executor: AsyncSession | AsyncConnection | Connection, user_id: uuid.UUID
     ) -> UserIdentity | None: ...
+
+    def id_by_email(self, email: BindParameter[str]) -> ScalarSelect[uuid.UUID]:
+        """The id of the user whose email `email` is bound to (in lower case), as a subquery of
+        another module's statement: one round trip where reading the user first takes two."""
+        ...
 
     async def create(
         self,

@@ -4,7 +4,17 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ScalarSelect,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.users.api import ADMIN_ROLE
@@ -81,6 +91,10 @@ async def identity_by_id(executor: Executor, user_id: uuid.UUID) -> list[Record]
 async def identity_by_email(executor: Executor, email: str) -> list[Record]:
     """As identity_by_id, found by email (stored lower case)."""
     return list(await executor.execute(_IDENTITY_BY_EMAIL, {"email": email.lower()}))
+
+
+def id_by_email(email: BindParameter[str]) -> ScalarSelect[uuid.UUID]:
+    return select(users.c.id).where(users.c.email == email).scalar_subquery()
 
 
 async def roles_of(executor: Executor, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import Row
+from sqlalchemy import BindParameter, Row, ScalarSelect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -209,6 +209,9 @@ class Directory:
         self, executor: AsyncSession | AsyncConnection | Connection, user_id: uuid.UUID
     ) -> UserIdentity | None:
         return _identity(await repository.identity_by_id(executor, user_id))
+
+    def id_by_email(self, email: BindParameter[str]) -> ScalarSelect[uuid.UUID]:
+        return repository.id_by_email(email)
 
     async def create(
         self,

@@ -1,13 +1,17 @@
 """Roles: the seeded ones, and an administrator giving them to people."""
 
+import asyncio
+
 import httpx
 
+from tests.modules.auth.tokens import claims_of
 from tests.modules.users.checks import (
     USERS,
     Cast,
     assert_problem,
     bad_fields,
     create,
+    login,
     refused_within,
 )
 from tests.people import sign_in, sign_up
@@ -45,6 +49,26 @@ async def test_assigning_roles_replaces_them_and_the_old_token_stops_working(
         "accountant",
         "auditor",
     ]
+
+
+async def test_a_sign_in_under_way_when_the_roles_change_gets_a_working_token_with_the_new_ones(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    person = await sign_up(client)
+    signing_in = asyncio.create_task(login(client, person.email))
+    await asyncio.sleep(0.005)  # the sign-in is checking the password: argon2 takes longer
+
+    changed = await client.put(
+        f"{USERS}/{person.id}/roles", json={"roles": ["auditor"]}, headers=cast.admin.headers
+    )
+
+    assert changed.status_code == 200
+    response = await signing_in
+    assert response.status_code == 200, response.text
+    access_token = response.json()["access_token"]
+    assert claims_of(access_token)["roles"] == ["auditor"]
+    me = await client.get(f"{USERS}/me", headers={"Authorization": f"Bearer {access_token}"})
+    assert me.status_code == 200
 
 
 async def test_an_unknown_role_is_refused_and_the_roles_stay(
