@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 MIN_SECRET_KEY_LENGTH = 32
 
+# OWASP's equally strong argon2id minimums: iterations -> memory (KiB); five or more take the last.
+ARGON2_MINIMUM_MEMORY_KIB = {1: 47_104, 2: 19_456, 3: 12_288, 4: 9_216, 5: 7_168}
+
 CommaList = Annotated[list[str], NoDecode]
 RateLimit = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*/[1-9][0-9]*$")]
 
@@ -57,9 +60,9 @@ class Settings(BaseSettings):
     refresh_race_seconds: float = Field(default=2.0, ge=0, le=30)
     revocation_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
 
-    # Auth: passwords (argon2id; the floors are OWASP's minimum)
-    argon2_time_cost: int = Field(default=2, ge=2)
-    argon2_memory_kib: int = Field(default=19_456, ge=19_456)
+    # Auth: passwords (argon2id; the floors are OWASP's minimum, see ARGON2_MINIMUM_MEMORY_KIB)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19_456, ge=min(ARGON2_MINIMUM_MEMORY_KIB.values()))
     argon2_parallelism: int = Field(default=1, ge=1)
     password_min_length: int = Field(default=8, ge=8, le=64)
     password_require_letter_and_digit: bool = True
@@ -103,6 +106,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         return value or None
+
+    @model_validator(mode="after")
+    def _refuse_weak_password_hashing(self) -> Settings:
+        floor = ARGON2_MINIMUM_MEMORY_KIB[min(self.argon2_time_cost, 5)]
+        if self.argon2_memory_kib < floor:
+            raise ValueError(
+                f"AIBOS_ARGON2_MEMORY_KIB must be at least {floor} with"
+                f" AIBOS_ARGON2_TIME_COST={self.argon2_time_cost} (OWASP's minimum for argon2id)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

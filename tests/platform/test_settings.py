@@ -90,3 +90,22 @@ def test_every_setting_is_documented_in_env_example_and_readme() -> None:
         variable = f"AIBOS_{name.upper()}"
         assert f"\n{variable}=" in env_example, f"{variable} is missing from .env.example"
         assert variable in readme, f"{variable} is missing from the README"
+
+
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib"), [(1, 47_104), (2, 19_456), (3, 12_288), (4, 9_216), (6, 7_168)]
+)
+def test_each_of_owasps_equal_argon2_configurations_is_accepted(
+    time_cost: int, memory_kib: int
+) -> None:
+    settings = Settings(_env_file=None, argon2_time_cost=time_cost, argon2_memory_kib=memory_kib)
+
+    assert (settings.argon2_time_cost, settings.argon2_memory_kib) == (time_cost, memory_kib)
+
+
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib"), [(1, 19_456), (2, 19_455), (3, 9_216), (5, 7_167), (0, 65_536)]
+)
+def test_argon2_below_owasps_minimum_is_refused(time_cost: int, memory_kib: int) -> None:
+    with pytest.raises(ValidationError, match=r"AIBOS_ARGON2|argon2_time_cost|argon2_memory_kib"):
+        Settings(_env_file=None, argon2_time_cost=time_cost, argon2_memory_kib=memory_kib)
