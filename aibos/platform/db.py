@@ -228,7 +228,7 @@ class DriverConnections:
             return
         lease = _Lease(self._reader, await self._engine.raw_connection())
         try:
-            yield DriverShortcut(self._engine.dialect, lease.driver)
+            yield DriverShortcut(self.dialect, lease.driver)
         except BaseException:
             await lease.invalidate()  # a statement cut short may leave it unusable
             raise
@@ -266,7 +266,7 @@ class DriverConnections:
         lease = _Lease(self._reader, await self._engine.raw_connection())
         try:
             async with lease.driver.transaction():
-                yield DriverShortcut(self._engine.dialect, lease.driver, lease)
+                yield DriverShortcut(self.dialect, lease.driver, lease)
         except BaseException:
             if lease.driver.is_closed() or lease.driver.is_in_transaction():
                 await lease.invalidate()  # not rolled back: never hand it out again

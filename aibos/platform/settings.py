@@ -109,7 +109,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_password_hashing(self) -> Settings:
-        floor = ARGON2_MINIMUM_MEMORY_KIB[min(self.argon2_time_cost, 5)]
+        floor = ARGON2_MINIMUM_MEMORY_KIB[
+            min(self.argon2_time_cost, max(ARGON2_MINIMUM_MEMORY_KIB))
+        ]
         if self.argon2_memory_kib < floor:
             raise ValueError(
                 f"AIBOS_ARGON2_MEMORY_KIB must be at least {floor} with"

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, Uuid, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, Uuid, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
@@ -40,14 +40,17 @@ _CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
 _PASSWORD_HASH = prebuilt(
     select(credentials.c.password_hash).where(credentials.c.user_id == _CREDENTIAL_OWNER)
 )
-_SIGN_IN_COLUMNS = (
-    credentials.c.user_id,
-    credentials.c.password_hash,
-    credentials.c.tokens_valid_after,
-)
-_SIGN_IN_CREDENTIAL = prebuilt(
-    select(*_SIGN_IN_COLUMNS).where(credentials.c.user_id == _CREDENTIAL_OWNER)
-)
+
+
+def sign_in_read(user_id: ColumnElement[uuid.UUID]) -> Select[*tuple[Any, ...]]:
+    """What a sign-in reads of a credential: the user's id, password hash and tokens_valid_after.
+    `user_id` is a bound id, or another module's subquery for one (the users module's, for an
+    email bound as "email": one round trip)."""
+    columns = (credentials.c.user_id, credentials.c.password_hash, credentials.c.tokens_valid_after)
+    return prebuilt(select(*columns).where(credentials.c.user_id == user_id))
+
+
+_SIGN_IN_CREDENTIAL = sign_in_read(_CREDENTIAL_OWNER)
 _CREDENTIAL_ROW = select(credentials.c.user_id).where(credentials.c.user_id == _CREDENTIAL_OWNER)
 _HOLD_CREDENTIAL = prebuilt(_CREDENTIAL_ROW.with_for_update(read=True))
 # A sign-in holds it only if it is as the sign-in read it: the same password, and no role change
@@ -108,20 +111,14 @@ async def password_hash(executor: Executor, user_id: uuid.UUID) -> str | None:
     return await executor.scalar(_PASSWORD_HASH, {"user_id": user_id})
 
 
-def credential_by_email(user_id_of_email: ScalarSelect[uuid.UUID]) -> Select[*tuple[Any, ...]]:
-    """A sign-in's read of a credential, found by email in one round trip: `user_id_of_email`
-    is the users module's subquery, with the email bound as "email"."""
-    return prebuilt(select(*_SIGN_IN_COLUMNS).where(credentials.c.user_id == user_id_of_email))
-
-
 async def sign_in_credential(
     executor: Executor, by_email: Select[*tuple[Any, ...]], email: str
 ) -> Record | None:
-    """The user's id, password hash and tokens_valid_after; None for an unknown email."""
+    """`sign_in_read` by email; None for an unknown email."""
     return (await executor.execute(by_email, {"email": email.lower()})).first()
 
 
-async def credential_as_now(executor: Executor, user_id: uuid.UUID) -> Record | None:
+async def sign_in_credential_again(executor: Executor, user_id: uuid.UUID) -> Record | None:
     """As `sign_in_credential`, by user: read again after it changed."""
     return (await executor.execute(_SIGN_IN_CREDENTIAL, {"user_id": user_id})).first()
 

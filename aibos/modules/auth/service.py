@@ -61,7 +61,7 @@ class AuthService:
         self._limiter = limiter
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
         self._race = timedelta(seconds=settings.refresh_race_seconds)
-        self._credential_by_email = repository.credential_by_email(
+        self._credential_by_email = repository.sign_in_read(
             directory.id_by_email(bindparam("email"))
         )
 
@@ -199,7 +199,7 @@ class AuthService:
             if opened:
                 return self._pair(user, session_id, refresh_token, issued_at=now)
             async with self._driver.connect() as connection:
-                credential = await repository.credential_as_now(connection, user_id)
+                credential = await repository.sign_in_credential_again(connection, user_id)
             if credential is None or credential.password_hash != verified_hash:
                 raise InvalidCredentials()  # deleted, or the password changed meanwhile
             valid_after = credential.tokens_valid_after
