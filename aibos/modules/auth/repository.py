@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, Subquery, Uuid, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
@@ -36,22 +36,25 @@ _SESSION_STATE = (
 
 
 # Typed: the column takes its type from users_user.id, which may not be loaded yet.
-_CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
+CREDENTIAL_OWNER = bindparam("user_id", type_=Uuid())
 _PASSWORD_HASH = prebuilt(
-    select(credentials.c.password_hash).where(credentials.c.user_id == _CREDENTIAL_OWNER)
+    select(credentials.c.password_hash).where(credentials.c.user_id == CREDENTIAL_OWNER)
 )
 
 
-def sign_in_read(user_id: ColumnElement[uuid.UUID]) -> Select[*tuple[Any, ...]]:
-    """What a sign-in reads of a credential: the user's id, password hash and tokens_valid_after.
-    `user_id` is a bound id, or another module's subquery for one (the users module's, for an
-    email bound as "email": one round trip)."""
-    columns = (credentials.c.user_id, credentials.c.password_hash, credentials.c.tokens_valid_after)
-    return prebuilt(select(*columns).where(credentials.c.user_id == user_id))
+def sign_in_read(user_id: ColumnElement[uuid.UUID], identity: Subquery) -> Select[Any]:
+    """What a sign-in reads: the credential's password hash and tokens_valid_after, joined to
+    the user's `identity` rows (the users module's subquery), in one round trip and snapshot.
+    `user_id` is a bound id, or another subquery for one (the users module's, by email)."""
+    columns = (credentials.c.password_hash, credentials.c.tokens_valid_after)
+    return prebuilt(
+        select(*columns, identity)
+        .join_from(credentials, identity, identity.c.id == credentials.c.user_id)
+        .where(credentials.c.user_id == user_id)
+    )
 
 
-_SIGN_IN_CREDENTIAL = sign_in_read(_CREDENTIAL_OWNER)
-_CREDENTIAL_ROW = select(credentials.c.user_id).where(credentials.c.user_id == _CREDENTIAL_OWNER)
+_CREDENTIAL_ROW = select(credentials.c.user_id).where(credentials.c.user_id == CREDENTIAL_OWNER)
 _HOLD_CREDENTIAL = prebuilt(_CREDENTIAL_ROW.with_for_update(read=True))
 # A sign-in holds it only if it is as the sign-in read it: the same password, and no role change
 # or deactivation since (each moves tokens_valid_after).
@@ -111,16 +114,11 @@ async def password_hash(executor: Executor, user_id: uuid.UUID) -> str | None:
     return await executor.scalar(_PASSWORD_HASH, {"user_id": user_id})
 
 
-async def sign_in_credential(
-    executor: Executor, by_email: Select[*tuple[Any, ...]], email: str
-) -> Record | None:
-    """`sign_in_read` by email; None for an unknown email."""
-    return (await executor.execute(by_email, {"email": email.lower()})).first()
-
-
-async def sign_in_credential_again(executor: Executor, user_id: uuid.UUID) -> Record | None:
-    """As `sign_in_credential`, by user: read again after it changed."""
-    return (await executor.execute(_SIGN_IN_CREDENTIAL, {"user_id": user_id})).first()
+async def sign_in_rows(
+    executor: Executor, statement: Select[Any], parameters: dict[str, Any]
+) -> list[Record]:
+    """The rows of a `sign_in_read` statement: none for an unknown user, else one per role."""
+    return list(await executor.execute(statement, parameters))
 
 
 async def add_credential(session: AsyncSession, user_id: uuid.UUID) -> None:

@@ -61,9 +61,11 @@ class AuthService:
         self._limiter = limiter
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
         self._race = timedelta(seconds=settings.refresh_race_seconds)
-        self._credential_by_email = repository.sign_in_read(
-            directory.id_by_email(bindparam("email"))
+        identity = directory.identity_rows()
+        self._sign_in_by_email = repository.sign_in_read(
+            directory.id_by_email(bindparam("email")), identity
         )
+        self._sign_in_by_id = repository.sign_in_read(repository.CREDENTIAL_OWNER, identity)
 
     async def register(
         self, *, email: str, password: str, full_name: str, client: Client
@@ -104,26 +106,23 @@ class AuthService:
             ]
         )
         async with self._driver.connect() as connection:
-            credential = await repository.sign_in_credential(
-                connection, self._credential_by_email, email
+            rows = await repository.sign_in_rows(
+                connection, self._sign_in_by_email, {"email": email.lower()}
             )
-        if credential is None or credential.password_hash is None:
+        user = self._directory.identity_of(rows)
+        if user is None or rows[0].password_hash is None:
             await self._passwords.spend_a_verification(password)
             raise InvalidCredentials()
-        stored: str = credential.password_hash
+        stored: str = rows[0].password_hash
         if not await self._passwords.verify(stored, password):
             raise InvalidCredentials()
         self._limiter.give_back(*account)
         if self._passwords.needs_rehash(stored):
             rehashed = await self._passwords.hash(password)
             async with self._driver.begin() as connection:
-                await repository.rehash(
-                    connection, credential.user_id, checked=stored, rehashed=rehashed
-                )
+                await repository.rehash(connection, user.id, checked=stored, rehashed=rehashed)
             stored = rehashed
-        return await self._open_session(
-            credential.user_id, stored, credential.tokens_valid_after, client
-        )
+        return await self._open_session(user, stored, rows[0].tokens_valid_after, client)
 
     async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
         await self._limiter.hit(
@@ -170,23 +169,20 @@ class AuthService:
         return self._pair(user, session_id, refresh_token)
 
     async def _open_session(
-        self, user_id: uuid.UUID, verified_hash: str, valid_after: datetime, client: Client
+        self, user: UserIdentity, verified_hash: str, valid_after: datetime, client: Client
     ) -> TokenPair:
-        """The user is read after the credential, and the session is written only if the
-        credential has not changed since: a role change or deactivation in between makes the
-        sign-in read both again, so no token carries roles older than its cut-off."""
+        """The session is written only if the credential is as the sign-in read it, with the
+        user, in one snapshot: a role change or deactivation since (each moves the credential's
+        cut-off) makes the sign-in read both again, so no token carries roles older than its
+        cut-off."""
         for _ in range(SIGN_IN_ATTEMPTS):
-            async with self._driver.connect() as connection:
-                user = await self._directory.get(connection, user_id)
-            if user is None:
-                raise InvalidCredentials()
             if not user.is_active:
                 raise AccountDisabled()
             now = utcnow()  # before the session is written: a cut-off after it falls later
             session_id, (refresh_token, token_hash) = uuid.uuid4(), new_opaque_token()
             opened = await repository.open_session(
                 self._driver,
-                user_id=user_id,
+                user_id=user.id,
                 password_hash=verified_hash,
                 valid_after=valid_after,
                 session_id=session_id,
@@ -199,10 +195,13 @@ class AuthService:
             if opened:
                 return self._pair(user, session_id, refresh_token, issued_at=now)
             async with self._driver.connect() as connection:
-                credential = await repository.sign_in_credential_again(connection, user_id)
-            if credential is None or credential.password_hash != verified_hash:
+                rows = await repository.sign_in_rows(
+                    connection, self._sign_in_by_id, {"user_id": user.id}
+                )
+            again = self._directory.identity_of(rows)
+            if again is None or rows[0].password_hash != verified_hash:
                 raise InvalidCredentials()  # deleted, or the password changed meanwhile
-            valid_after = credential.tokens_valid_after
+            user, valid_after = again, rows[0].tokens_valid_after
         raise Unavailable("The account is changing; sign in again shortly.", retry_after=1)
 
     def _pair(

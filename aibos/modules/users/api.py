@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, ScalarSelect
+from sqlalchemy import BindParameter, ScalarSelect, Subquery
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.platform.db import Connection
@@ -75,6 +75,16 @@ class UserDirectory(Protocol):
     def id_by_email(self, email: BindParameter[str]) -> ScalarSelect[uuid.UUID]:
         """The id of the user whose email `email` is bound to (in lower case), as a subquery of
         another module's statement: one round trip where reading the user first takes two."""
+        ...
+
+    def identity_rows(self) -> Subquery:
+        """Each user's row once per role held (`id`, `email`, `full_name`, `is_active`,
+        `email_verified`, `role_name`), for another module's statement to join its own rows to:
+        the user read in the same round trip and snapshot. `identity_of` reads the result."""
+        ...
+
+    def identity_of(self, rows: Sequence[Any]) -> UserIdentity | None:
+        """The user of rows read through `identity_rows`; None for no rows."""
         ...
 
     async def create(

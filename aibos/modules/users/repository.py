@@ -75,6 +75,7 @@ _IDENTITY = select(
     users.c.email_verified,
     user_roles.c.role_name,
 ).select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+IDENTITY_ROWS = _IDENTITY.subquery("identity")
 _IDENTITY_BY_ID = prebuilt(_IDENTITY.where(users.c.id == bindparam("id")))
 _IDENTITY_BY_EMAIL = prebuilt(_IDENTITY.where(users.c.email == bindparam("email")))
 

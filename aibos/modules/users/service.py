@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import BindParameter, Row, ScalarSelect
+from sqlalchemy import BindParameter, ScalarSelect, Subquery
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -213,6 +213,12 @@ class Directory:
     def id_by_email(self, email: BindParameter[str]) -> ScalarSelect[uuid.UUID]:
         return repository.id_by_email(email)
 
+    def identity_rows(self) -> Subquery:
+        return repository.IDENTITY_ROWS
+
+    def identity_of(self, rows: Sequence[Any]) -> UserIdentity | None:
+        return _identity(rows)
+
     async def create(
         self,
         session: AsyncSession,
@@ -272,8 +278,8 @@ async def _existing(session: AsyncSession, user_id: uuid.UUID) -> UserIdentity:
     return identity
 
 
-def _identity(rows: Sequence[Row[Any]]) -> UserIdentity | None:
-    """The user of repository.identity_by_*'s rows: one per role held."""
+def _identity(rows: Sequence[Any]) -> UserIdentity | None:
+    """The user of rows of repository.identity_by_* or IDENTITY_ROWS: one per role held."""
     if not rows:
         return None
     user = rows[0]
