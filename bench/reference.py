@@ -1,4 +1,5 @@
-"""The floor for `GET /api/v1/users/me`: bare Starlette + asyncpg doing the same essential work.
+"""The floor for `GET /api/v1/users/me` and for a login: bare Starlette + asyncpg doing the same
+essential work.
 
     AIBOS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB AIBOS_SECRET_KEY=... \\
         uv run python -m bench.reference --port 8001
@@ -9,20 +10,35 @@ at the least: check the HS256 bearer token with PyJWT (kid header, algorithm, au
 the same required claims, `type` and `roles`), read the user's row by id through an asyncpg pool
 (as large as the API's: pool size + overflow), and answer it as JSON. No framework dependency
 injection, no ORM, no middleware. One uvicorn worker with uvloop and httptools, as the API runs.
+
+`POST /api/v1/auth/login` (JSON) does what a sign-in must do at the least: count the attempt
+per address and per account in Redis (one pipelined round trip), read the credential, the active
+flag and the roles by email (one statement), verify the argon2id hash in a thread pool as wide as
+the machine (the API's parameters, from AIBOS_ARGON2_*), write the session and its first refresh
+token (one statement, committed on its own), and answer a signed access token with the same
+claims as the API's. No rate-limit windows given back, no rehash check, no error envelope.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import jwt
 import uvicorn
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import VerificationError
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -35,6 +51,21 @@ USER_BY_ID = (
     "SELECT id, email, username, full_name, is_active, email_verified, created_at, updated_at"
     " FROM users_user WHERE id = $1"
 )
+SIGN_IN = (
+    "SELECT c.user_id, c.password_hash, u.is_active, r.role_name FROM users_user u"
+    " JOIN auth_credential c ON c.user_id = u.id"
+    " LEFT JOIN users_user_role r ON r.user_id = u.id WHERE u.email = $1"
+)
+OPEN_SESSION = (
+    "WITH session AS (INSERT INTO auth_session"
+    " (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address)"
+    " VALUES ($1, $2, $3, $3, $4, $5, $6))"
+    " INSERT INTO auth_refresh_token (token_hash, session_id, created_at, expires_at)"
+    " VALUES ($7, $1, $3, $4)"
+)
+ACCESS_MINUTES = 30
+REFRESH_DAYS = 7
+ATTEMPTS_PER_MINUTE = 1_000_000  # as the bench lifts the API's login limits
 
 
 class Config:
@@ -46,6 +77,14 @@ class Config:
         self.audience = os.environ.get("AIBOS_JWT_AUDIENCE", "aibos-api")
         self.pool_size = int(os.environ.get("AIBOS_DB_POOL_SIZE", "20"))
         self.max_overflow = int(os.environ.get("AIBOS_DB_MAX_OVERFLOW", "0"))
+        self.redis_url = os.environ.get("AIBOS_REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.namespace = os.environ.get("AIBOS_CACHE_NAMESPACE", "aibos") + ":reference"
+        self.hasher = PasswordHasher(
+            time_cost=int(os.environ.get("AIBOS_ARGON2_TIME_COST", "2")),
+            memory_cost=int(os.environ.get("AIBOS_ARGON2_MEMORY_KIB", "19456")),
+            parallelism=int(os.environ.get("AIBOS_ARGON2_PARALLELISM", "1")),
+            type=Type.ID,
+        )
 
 
 def _unauthorized() -> JSONResponse:
@@ -102,6 +141,80 @@ async def me(request: Request) -> JSONResponse:
     )
 
 
+async def login(request: Request) -> JSONResponse:
+    config: Config = request.app.state.config
+    body = await request.json()
+    email, password = str(body["email"]).lower(), str(body["password"])
+    address = request.client.host if request.client else "-"
+    if not await _count_attempt(request.app.state.redis, config, address, email):
+        return JSONResponse({"detail": "too many attempts"}, status_code=429)
+    pool: asyncpg.Pool = request.app.state.pool
+    rows = await pool.fetch(SIGN_IN, email)
+    if not rows or rows[0]["password_hash"] is None:
+        return _unauthorized()
+    try:
+        await asyncio.get_running_loop().run_in_executor(
+            request.app.state.hashing, config.hasher.verify, rows[0]["password_hash"], password
+        )
+    except VerificationError:
+        return _unauthorized()
+    if not rows[0]["is_active"]:
+        return JSONResponse({"detail": "account disabled"}, status_code=403)
+    user_id, now = rows[0]["user_id"], datetime.now(UTC)
+    session_id, refresh_token = uuid.uuid4(), secrets.token_urlsafe(32)
+    expires_at = now + timedelta(days=REFRESH_DAYS)
+    await pool.execute(
+        OPEN_SESSION,
+        session_id,
+        user_id,
+        now,
+        expires_at,
+        request.headers.get("user-agent", "")[:300],
+        address,
+        hashlib.sha256(refresh_token.encode()).hexdigest(),
+    )
+    roles = sorted(row["role_name"] for row in rows if row["role_name"] is not None)
+    return JSONResponse(
+        {
+            "access_token": _access_token(config, user_id, session_id, roles, now),
+            "token_type": "bearer",
+            "expires_in": ACCESS_MINUTES * 60,
+            "refresh_token": refresh_token,
+            "refresh_expires_in": REFRESH_DAYS * 86400,
+            "session_id": str(session_id),
+        }
+    )
+
+
+async def _count_attempt(redis: Redis, config: Config, address: str, email: str) -> bool:
+    """One attempt in the address's and the account's one-minute windows, one round trip."""
+    keys = [f"{config.namespace}:login-address:{address}", f"{config.namespace}:login:{email}"]
+    pipeline = redis.pipeline(transaction=False)
+    for key in keys:
+        pipeline.incr(key)
+        pipeline.expire(key, 60, nx=True)
+    counts: list[int] = (await pipeline.execute())[0::2]
+    return max(counts) <= ATTEMPTS_PER_MINUTE
+
+
+def _access_token(
+    config: Config, user_id: uuid.UUID, session_id: uuid.UUID, roles: list[str], now: datetime
+) -> str:
+    claims = {
+        "sub": str(user_id),
+        "iss": config.issuer,
+        "aud": config.audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=ACCESS_MINUTES),
+        "jti": uuid.uuid4().hex,
+        "type": "access",
+        "sid": str(session_id),
+        "roles": roles,
+    }
+    return jwt.encode(claims, config.secret, algorithm="HS256", headers={"kid": KID})
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     config = Config()
@@ -112,17 +225,29 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         max_size=config.pool_size + config.max_overflow,
         server_settings={"application_name": "aibos-bench-reference"},
     )
+    app.state.redis = Redis.from_url(config.redis_url)
+    app.state.hashing = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
     try:
         yield
     finally:
+        app.state.hashing.shutdown(cancel_futures=True)
+        await app.state.redis.aclose()
         await app.state.pool.close()
 
 
-app = Starlette(routes=[Route("/api/v1/users/me", me)], lifespan=lifespan)
+app = Starlette(
+    routes=[
+        Route("/api/v1/users/me", me),
+        Route("/api/v1/auth/login", login, methods=["POST"]),
+    ],
+    lifespan=lifespan,
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="The reference server for GET /users/me.")
+    parser = argparse.ArgumentParser(
+        description="The reference server for GET /users/me and logins."
+    )
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
     uvicorn.run(

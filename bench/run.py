@@ -1,6 +1,6 @@
 """Speed benchmark of the real API: GET /users/me against a bare reference, logins, health.
 
-    uv run python -m bench.run              # about 80 s; --help for durations, clients, parts
+    uv run python -m bench.run              # about 100 s; --help for durations, clients, parts
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) and Redis on 127.0.0.1:6379.
 It creates a fresh database `aibos_bench_<random>`, migrates it (`python -m aibos migrate`),
@@ -14,10 +14,12 @@ bench/load.py (raw asyncio HTTP/1.1 keep-alive, in a process of its own):
    also each server's CPU per request, whose ratio moves much less than requests/s when
    other work shares the machine;
 2. login: logins/s through the API from `--login-clients` clients, in 5 segments that
-   add up to `--duration`, and the median time of one argon2id hash at the parameters the app ships
-   (Settings defaults), timed in this process before the first segment and after each;
+   add up to `--duration`, each followed by a segment of the same length on the reference's
+   login, and the median time of one argon2id hash at the parameters the app ships (Settings
+   defaults), timed in this process before the first segment pair and after each;
    goal: 0.8 x os.cpu_count() / that hash time. For scale, the hashes/s of one hashing thread
-   per core in this process with nothing else running: the most any login could reach;
+   per core in this process with nothing else running (the most any login could reach), and
+   the reference's logins/s (what the least a login must do reaches here) with the api's ratio;
 3. health: GET /api/v1/health every 20 ms, first on an idle server, then while
    `--login-clients` clients log in without pause; goal: p99 < 100 ms under load.
 
@@ -74,6 +76,7 @@ LOGIN_SEGMENTS = 5
 SEGMENT_WARMUP_SECONDS = 0.5
 HEALTH_CONNECTIONS = 100  # paced calls in flight at most: 2 s of a stalled server at 20 ms
 PHASES = ("users-me", "login", "health")
+ARGON2_SETTINGS = ("AIBOS_ARGON2_TIME_COST", "AIBOS_ARGON2_MEMORY_KIB", "AIBOS_ARGON2_PARALLELISM")
 LOAD_RUNS: list[dict[str, Any]] = []  # every load client's result, for the summary
 
 
@@ -361,13 +364,15 @@ def verdict(met: bool) -> str:
 def argon2_parameters(api_env: Mapping[str, str]) -> tuple[int, int, int]:
     """The API's argon2id parameters: its defaults, or those `--api-env` gives it."""
 
-    def setting(name: str) -> int:
-        given = api_env.get(f"AIBOS_{name.upper()}")
+    def setting(variable: str) -> int:
+        given = api_env.get(variable)
+        name = variable.removeprefix("AIBOS_").lower()
         value = Settings.model_fields[name].default if given is None else int(given)
         assert isinstance(value, int)
         return value
 
-    return setting("argon2_time_cost"), setting("argon2_memory_kib"), setting("argon2_parallelism")
+    time_cost, memory_kib, parallelism = (setting(variable) for variable in ARGON2_SETTINGS)
+    return time_cost, memory_kib, parallelism
 
 
 def single_hash_seconds(time_cost: int, memory_kib: int, parallelism: int) -> list[float]:
@@ -438,9 +443,10 @@ class Bench:
         """The server's process, and the PostgreSQL backends of this run's database."""
         return ((server.name, str(server.pid)), ("postgres", f"cmd:{self.database} "))
 
-    def logins(self, duration: float, warmup: float) -> Load:
+    def logins(self, duration: float, warmup: float, server: Server | None = None) -> Load:
+        server = server or self.api
         return Load(
-            port=self.api.port,
+            port=server.port,
             path=LOGIN,
             method="POST",
             connections=self.options.login_clients,
@@ -448,7 +454,7 @@ class Bench:
             duration=duration,
             headers=("Content-Type: application/json",),
             body=json.dumps({"email": self.email, "password": PASSWORD}),
-            watch=self.watch(self.api),
+            watch=self.watch(server),
         )
 
     def health(self, duration: float, warmup: float) -> Load:
@@ -506,34 +512,44 @@ async def bench_login(bench: Bench) -> tuple[str, int]:
     # A virtual machine's speed drifts from one minute to the next, so the logins run in short
     # segments with the hash timed between them, and the goal follows the median of all.
     samples = await asyncio.to_thread(hashing)
-    segments = []
+    segments: dict[str, list[dict[str, Any]]] = {"api": [], "reference": []}
     for number in range(LOGIN_SEGMENTS):
         warmup = options.warmup if number == 0 else SEGMENT_WARMUP_SECONDS
-        result = await run_load(bench.logins(options.duration / LOGIN_SEGMENTS, warmup))
-        segments.append(result)
+        # The reference takes its turn right after the API's, so both meet the same moment.
+        for server in (bench.api, bench.reference):
+            duration = options.duration / LOGIN_SEGMENTS
+            result = await run_load(bench.logins(duration, warmup, server))
+            segments[server.name].append(result)
+            say(
+                f"  segment {number + 1} {server.name:<9}"
+                f" {result['requests_per_second']:.1f} logins/s {latency(result)}"
+                f" | non-200 {failure_text(result)}\n            {cores(result)}"
+            )
         samples += await asyncio.to_thread(hashing)
-        say(
-            f"  segment {number + 1}: {result['requests_per_second']:.1f} logins/s"
-            f" {latency(result)}, one hash {statistics.median(samples[-HASH_SAMPLES:]) * 1000:.1f}"
-            f" ms after it | non-200 {failure_text(result)}\n            {cores(result)}"
-        )
+        say(f"  one hash {statistics.median(samples[-HASH_SAMPLES:]) * 1000:.1f} ms after them")
     one_hash = statistics.median(samples)
     cpu_count = os.cpu_count() or 1
     goal = 0.8 * cpu_count / one_hash
     ceiling = await asyncio.to_thread(
         hashes_per_second_on_every_core, time_cost, memory_kib, parallelism
     )
-    rate = sum(result["requests"] for result in segments) / options.duration
-    p99 = max(result["p99_ms"] for result in segments)
-    bad = sum(failures(result) for result in segments)
-    loop_ms = statistics.mean(server_ms(r, "api", "main_thread_cores") for r in segments)
-    postgres_ms = statistics.mean(server_ms(r, "postgres") for r in segments)
+    rate, reference_rate = (
+        sum(result["requests"] for result in segments[name]) / options.duration
+        for name in ("api", "reference")
+    )
+    p99 = max(result["p99_ms"] for result in segments["api"])
+    bad = sum(failures(result) for result in segments["api"])
     say(
         f"  every core hashing in this process, nothing else running: {ceiling:.1f} hashes/s"
         f" ({ceiling * one_hash / cpu_count:.2f} x cores / one hash)"
-        f"\n  CPU per login besides the hash: event loop {loop_ms:.2f} ms,"
-        f" postgres {postgres_ms:.2f} ms (mean of the segments)"
     )
+    for name in ("api", "reference"):
+        loop_ms = statistics.mean(server_ms(r, name, "main_thread_cores") for r in segments[name])
+        postgres_ms = statistics.mean(server_ms(r, "postgres") for r in segments[name])
+        say(
+            f"  CPU per login besides the hash, {name}: event loop {loop_ms:.2f} ms,"
+            f" postgres {postgres_ms:.2f} ms (mean of the segments)"
+        )
     line = (
         f"login     one argon2id hash {one_hash * 1000:.1f} ms (t={time_cost} m={memory_kib} KiB"
         f" p={parallelism}; median of {len(samples)}, timed between the segments)"
@@ -543,6 +559,9 @@ async def bench_login(bench: Bench) -> tuple[str, int]:
         f" {verdict(rate >= goal and bad == 0)} ({rate / goal:.2f} of goal) | non-200 {bad}"
         f" | bare hashing on every core: {ceiling:.1f}/s ({ceiling / goal:.2f} of goal;"
         f" the api reaches {rate / ceiling:.2f} of it)"
+        f" | reference {reference_rate:.1f} logins/s ({reference_rate / goal:.2f} of goal;"
+        f" api / reference {rate / reference_rate:.2f}, non-200"
+        f" {sum(failures(result) for result in segments['reference'])})"
     )
     return line, bad
 
@@ -645,8 +664,13 @@ async def main_async(options: Options) -> int:
             token = await sign_up(api, email)
             auth = {"Authorization": f"Bearer {token}"}
             await wait_until_answers(api, ME, auth)
+            hashing = argon2_parameters(options.api_env)
+            reference_env = {
+                **env,
+                **dict(zip(ARGON2_SETTINGS, (str(value) for value in hashing), strict=True)),
+            }
             reference = await start_server(
-                "reference", ["-m", "bench.reference"], env, REPO, workdir
+                "reference", ["-m", "bench.reference"], reference_env, REPO, workdir
             )
             servers.append(reference)
             await wait_until_answers(reference, ME, auth)
