@@ -6,9 +6,8 @@ ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
-COPY README.md alembic.ini ./
+COPY README.md ./
 COPY aibos ./aibos
-COPY alembic ./alembic
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim AS runtime

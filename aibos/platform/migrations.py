@@ -5,15 +5,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alembic import command
-
-SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
+SCRIPT_LOCATION = Path(__file__).resolve().parents[1] / "alembic"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

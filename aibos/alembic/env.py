@@ -2,12 +2,12 @@
 
 import asyncio
 
+from alembic import context
 from sqlalchemy import Connection
 
 from aibos.platform.container import load_all_models
 from aibos.platform.db import create_engine, metadata
 from aibos.platform.settings import Settings
-from alembic import context
 
 load_all_models()
 
