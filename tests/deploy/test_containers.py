@@ -69,3 +69,17 @@ def test_dockerfile_is_multi_stage_with_uv_a_non_root_user_and_a_liveness_health
     healthcheck = [line for line in instructions if line.startswith("HEALTHCHECK ")]
     assert len(healthcheck) == 1
     assert "/api/v1/health" in healthcheck[0]
+
+
+def test_the_image_installs_the_package_alone_with_its_migrations_inside() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.M)
+
+    assert "uv sync --frozen --no-dev --no-editable" in dockerfile
+    assert {source for line in copied for source in line.split()} == {
+        "pyproject.toml",
+        "uv.lock",
+        "README.md",
+        "aibos",
+    }
+    assert (ROOT / "aibos" / "alembic" / "env.py").is_file()
