@@ -18,6 +18,7 @@ from aibos.modules.health.router import router as health_router
 from aibos.modules.ledger.router import router as ledger_router
 from aibos.modules.users.router import router as users_router
 from aibos.platform.container import Container, build_container
+from aibos.platform.docs import install_docs
 from aibos.platform.errors import install_error_handlers, problem_responses
 from aibos.platform.logging import configure_logging
 from aibos.platform.metrics import forget_this_process, metrics_endpoint, watch_pool
@@ -33,6 +34,7 @@ from aibos.platform.routing import API_PREFIX, index_module_containers
 from aibos.platform.settings import Settings
 
 logger = structlog.get_logger("aibos")
+OPENAPI_URL = "/openapi.json"
 
 
 @asynccontextmanager
@@ -67,9 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Double-entry accounting and MFRS compliance.",
         lifespan=_lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if docs else None,
         responses=problem_responses(),
     )
     app.state.container = container
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = container.auth.authenticator()
     for router in (health_router, auth_router, users_router, ledger_router, jwks_router):
         app.include_router(router)
+    if docs:
+        install_docs(app, OPENAPI_URL)
     if settings.metrics_enabled:
         app.get("/metrics", include_in_schema=False)(metrics_endpoint)
     _add_middleware(app, settings)

@@ -94,6 +94,17 @@ _API_ONLY = (
     (b"cache-control", b"no-store"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 )
+# Pages (the docs): their own scripts and styles (Swagger UI and ReDoc set inline styles), the
+# icons they draw as data: images, ReDoc's search worker, and calls back to this service only.
+_PAGES_ONLY = (
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+        b"frame-ancestors 'none'",
+    ),
+)
 _HTTPS_ONLY = ((b"strict-transport-security", b"max-age=63072000; includeSubDomains"),)
 
 
@@ -109,7 +120,8 @@ class SecurityHeadersMiddleware:
         is_api = scope["path"].startswith(self.api_prefix)
         is_https = scope.get("scheme") == "https"
 
-        wanted = _ALWAYS + (_API_ONLY if is_api else ()) + (_HTTPS_ONLY if is_https else ())
+        by_kind = _API_ONLY if is_api else _PAGES_ONLY
+        wanted = _ALWAYS + by_kind + (_HTTPS_ONLY if is_https else ())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
