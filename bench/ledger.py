@@ -682,6 +682,8 @@ async def main_async(options: Options) -> int:
         "AIBOS_ENV": "production",
         "AIBOS_REDIS_URL": options.redis_url,
         "AIBOS_SECRET_KEY": secrets.token_urlsafe(48),
+        # Production wants an SMTP server; what a run mails goes nowhere.
+        "AIBOS_SMTP_HOST": "127.0.0.1",
         "AIBOS_CACHE_NAMESPACE": namespace,
         "AIBOS_LOG_LEVEL": "WARNING",
         "AIBOS_APPROVAL_THRESHOLD": THRESHOLD,

@@ -524,6 +524,8 @@ async def main_async(options: argparse.Namespace) -> int:
         "AIBOS_DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
         "AIBOS_REDIS_URL": f"redis://{HOST}:6379/0",
         "AIBOS_SECRET_KEY": secrets.token_urlsafe(48),
+        # Production wants an SMTP server; what a run mails goes nowhere.
+        "AIBOS_SMTP_HOST": "127.0.0.1",
         "AIBOS_CACHE_NAMESPACE": namespace,
         "AIBOS_LOG_LEVEL": "WARNING",
     }

@@ -631,6 +631,8 @@ async def main_async(options: Options) -> int:
             "AIBOS_DATABASE_URL": database_url,
             "AIBOS_REDIS_URL": options.redis_url,
             "AIBOS_SECRET_KEY": secrets.token_urlsafe(48),
+            # Production wants an SMTP server; what a run mails goes nowhere.
+            "AIBOS_SMTP_HOST": "127.0.0.1",
             "AIBOS_CACHE_NAMESPACE": namespace,
             "AIBOS_LOG_LEVEL": "WARNING",
             "AIBOS_RATE_LIMIT_LOGIN_PER_ACCOUNT": NO_LOGIN_LIMIT,

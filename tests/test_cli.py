@@ -46,10 +46,16 @@ def test_serve_refuses_unsafe_production_settings_naming_each_variable() -> None
         AIBOS_DATABASE_URL=None,
         AIBOS_REDIS_URL=None,
         AIBOS_SECRET_KEY=None,
+        AIBOS_SMTP_HOST=None,
     )
 
     assert code == 2
-    for variable in ("AIBOS_DATABASE_URL", "AIBOS_REDIS_URL", "AIBOS_SECRET_KEY"):
+    for variable in (
+        "AIBOS_DATABASE_URL",
+        "AIBOS_REDIS_URL",
+        "AIBOS_SECRET_KEY",
+        "AIBOS_SMTP_HOST",
+    ):
         assert variable in output
 
 

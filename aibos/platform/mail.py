@@ -1,9 +1,10 @@
-"""Outgoing mail: SMTP when configured, otherwise a development outbox."""
+"""Outgoing mail: SMTP when configured, otherwise an outbox (shown on a development console)."""
 
 from __future__ import annotations
 
 import asyncio
 import smtplib
+import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -27,14 +28,24 @@ class Mailer(Protocol):
 
 
 class OutboxMailer:
-    """Keeps every message in memory for tests and logs that it did; the body may hold secrets."""
+    """Keeps every message in memory and logs that it did; the body holds tokens, so only a
+    development console shows it (where it is the one way to follow a link)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, show_messages: bool = False) -> None:
         self.outbox: list[Mail] = []
+        self._show_messages = show_messages
 
     async def send(self, mail: Mail) -> None:
         self.outbox.append(mail)
         logger.info("mail_kept_in_outbox", to=mail.to, subject=mail.subject)
+        if self._show_messages:
+            sys.stderr.write(_as_shown(mail))
+            sys.stderr.flush()
+
+
+def _as_shown(mail: Mail) -> str:
+    lines = [f"To: {mail.to}", f"Subject: {mail.subject}", "", *mail.body.splitlines()]
+    return "".join(f"  | {line}\n" for line in lines)
 
 
 class SmtpMailer:
@@ -42,7 +53,12 @@ class SmtpMailer:
         self._settings = settings
 
     async def send(self, mail: Mail) -> None:
-        await asyncio.to_thread(self._send, mail)
+        try:
+            await asyncio.to_thread(self._send, mail)
+        except (OSError, smtplib.SMTPException) as error:
+            # Mail leaves in the background: nobody waits for it but the log.
+            logger.warning("mail_not_sent", to=mail.to, subject=mail.subject, error=repr(error))
+            return
         logger.info("mail_sent", to=mail.to, subject=mail.subject)
 
     def _send(self, mail: Mail) -> None:
@@ -64,4 +80,7 @@ class SmtpMailer:
 
 
 def create_mailer(settings: Settings) -> Mailer:
-    return SmtpMailer(settings) if settings.smtp_host else OutboxMailer()
+    if settings.smtp_host:
+        return SmtpMailer(settings)
+    on_a_console = settings.env == "development" and not settings.renders_json_logs
+    return OutboxMailer(show_messages=on_a_console)

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         str, StringConstraints(pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$")
     ] = "10000.00"
 
-    # Mail: SMTP when a host is set, otherwise a development outbox that only logs
+    # Mail: SMTP when a host is set (required in production), otherwise an outbox
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -135,6 +135,13 @@ class Settings(BaseSettings):
             problems.append(
                 "AIBOS_SECRET_KEY must be a random value of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters in production"
+            )
+        if not self.smtp_host:
+            # Invitations (POST /api/v1/users) cannot be switched off, and resets need mail too.
+            problems.append(
+                "AIBOS_SMTP_HOST is required in production: sign-up"
+                f" (AIBOS_REGISTRATION_ENABLED={str(self.registration_enabled).lower()}),"
+                " invitations and password resets send mail"
             )
         return problems
 

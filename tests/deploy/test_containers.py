@@ -18,7 +18,7 @@ def compose() -> dict[str, Any]:
 def test_compose_runs_api_database_cache_and_a_one_shot_migration() -> None:
     services = compose()["services"]
 
-    assert set(services) == {"api", "postgres", "redis", "migrate"}
+    assert set(services) == {"api", "postgres", "redis", "migrate", "mailpit"}
     assert services["migrate"]["command"] == ["aibos", "migrate"]
     assert services["migrate"]["restart"] == "no"
 
@@ -55,6 +55,27 @@ def test_api_and_migration_run_in_production_mode_on_postgres_and_redis() -> Non
         assert environment["AIBOS_DATABASE_URL"].startswith("postgresql+asyncpg://")
         assert environment["AIBOS_REDIS_URL"].startswith("redis://")
         assert "AIBOS_SECRET_KEY:?" in environment["AIBOS_SECRET_KEY"]
+
+
+def default_of(value: str) -> str:
+    """What `${NAME:-default}` gives when NAME is not set."""
+    found = re.fullmatch(r"\$\{(\w+):-(.*)\}", value)
+    assert found, value
+    return found.group(2)
+
+
+def test_mail_goes_to_mailpit_unless_a_real_smtp_server_is_given() -> None:
+    services = compose()["services"]
+    mailpit = services["mailpit"]
+
+    assert mailpit["image"].startswith("axllent/mailpit:")
+    assert "8025:8025" in mailpit["ports"]
+    assert services["api"]["depends_on"]["mailpit"]["condition"] == "service_started"
+    for name in ("api", "migrate"):
+        environment = services[name]["environment"]
+        assert default_of(environment["AIBOS_SMTP_HOST"]) == "mailpit"
+        assert default_of(environment["AIBOS_SMTP_PORT"]) == "1025"
+        assert default_of(environment["AIBOS_SMTP_STARTTLS"]) == "false"
 
 
 def test_dockerfile_is_multi_stage_with_uv_a_non_root_user_and_a_liveness_healthcheck() -> None:

@@ -10,6 +10,7 @@ SAFE_PRODUCTION = {
     "database_url": "postgresql+asyncpg://aibos@db:5432/aibos",
     "redis_url": "redis://cache:6379/0",
     "secret_key": "k" * 40,
+    "smtp_host": "smtp.example.com",
 }
 
 
@@ -32,6 +33,7 @@ def test_safe_production_settings_are_accepted() -> None:
         ({"redis_url": None}, "AIBOS_REDIS_URL"),
         ({"database_url": "sqlite+aiosqlite:///./aibos.db"}, "AIBOS_DATABASE_URL"),
         ({"secret_key": "short-secret"}, "AIBOS_SECRET_KEY"),
+        ({"smtp_host": None}, "AIBOS_SMTP_HOST"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_the_variable(
@@ -39,6 +41,18 @@ def test_production_refuses_unsafe_settings_naming_the_variable(
 ) -> None:
     with pytest.raises(ValidationError, match=named):
         production(**changes)
+
+
+@pytest.mark.parametrize("registration", [True, False])
+def test_production_refuses_to_start_without_smtp_as_invitations_and_resets_send_mail(
+    monkeypatch: pytest.MonkeyPatch, registration: bool
+) -> None:
+    monkeypatch.delenv("AIBOS_SMTP_HOST", raising=False)
+
+    with pytest.raises(ValidationError, match="AIBOS_SMTP_HOST") as refused:
+        production(smtp_host=None, registration_enabled=registration)
+
+    assert f"AIBOS_REGISTRATION_ENABLED={str(registration).lower()}" in str(refused.value)
 
 
 def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
