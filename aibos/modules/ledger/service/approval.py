@@ -6,8 +6,6 @@ someone who may approve entries, who by changing it becomes one of its makers.""
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 
 from aibos.modules.ledger import api as permissions
@@ -33,13 +31,12 @@ def check_may_change(actor: Principal, entry: Record, *, discarding: bool = Fals
         raise EntryNotEditable("A reversal is posted or discarded as it is, never rewritten.")
 
 
-async def add_maker(connection: Connection, entry_id: uuid.UUID, actor: Principal) -> None:
+async def add_maker(connection: Connection, entry: Record, actor: Principal) -> None:
     """Count the actor among the entry's makers (its creator is known already)."""
-    creator = await connection.scalar(select(entries.c.created_by).where(entries.c.id == entry_id))
-    if creator != actor.user_id:
+    if entry.created_by != actor.user_id:
         statement = insert_or_update(connection.dialect.name, entry_makers)
         await connection.execute(
-            statement.on_conflict_do_nothing(), {"entry_id": entry_id, "user_id": actor.user_id}
+            statement.on_conflict_do_nothing(), {"entry_id": entry.id, "user_id": actor.user_id}
         )
 
 

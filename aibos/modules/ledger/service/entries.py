@@ -381,7 +381,8 @@ class EntryService:
     ) -> EntryPublic:
         """Replace a draft; whoever does becomes one of its makers."""
         async with self._writer.begin() as connection:
-            check_may_change(actor, await self._locked(connection, entry_id))
+            entry = await self._locked(connection, entry_id)
+            check_may_change(actor, entry)
             prepared = await self._prepare(connection, data)
             await connection.execute(lines.delete().where(lines.c.entry_id == entry_id))
             await self._insert_lines(connection, entry_id, data.entry_date, prepared)
@@ -398,7 +399,7 @@ class EntryService:
                     updated_at=utcnow(),
                 )
             )
-            await add_maker(connection, entry_id, actor)
+            await add_maker(connection, entry, actor)
             return await self._public(connection, entry_id)
 
     async def discard(self, actor: Principal, entry_id: uuid.UUID) -> None:
@@ -567,7 +568,7 @@ class EntryService:
     ) -> None:
         if await needs_approval(connection, entry, self._threshold):
             await self._check_rules(connection, entry)
-            await add_maker(connection, entry.id, actor)
+            await add_maker(connection, entry, actor)
             await connection.execute(
                 update(entries)
                 .where(entries.c.id == entry.id)
