@@ -113,7 +113,17 @@ class ApprovalRequired(PermissionDenied):
 
 class SelfApproval(PermissionDenied):
     error_code = "SELF_APPROVAL"
-    title = "An entry is approved by someone other than its creator"
+    title = "An entry is approved by someone who neither created, changed nor submitted it"
+
+
+class DraftNotYours(PermissionDenied):
+    error_code = "DRAFT_NOT_YOURS"
+    title = "A draft is changed or discarded by its creator, or by a controller"
+
+
+class ClosingEntryNotReversible(Conflict):
+    error_code = "CLOSING_ENTRY_NOT_REVERSIBLE"
+    title = "A year-end closing entry is undone only by reopening its year"
 
 
 class UnknownAccount(InvalidInput):

@@ -86,16 +86,33 @@ class Entry(SQLModel, table=True):
     reference: str = Field(default="", max_length=100)
     source: str = Field(default="", max_length=50)
     status: str = Field(max_length=20, index=True)  # draft, pending_approval, posted, reversed
+    # journal; closing: a year-end closing entry, or the reversal of one when its year reopens
+    kind: str = Field(max_length=20, sa_column_kwargs={"server_default": "journal"})
     total: int = Field(sa_type=BigInteger)  # debits (= credits) in functional minor units
     reversal_of_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(ForeignKey("ledger_entry.id"), nullable=True, unique=True)
     )
     created_by: uuid.UUID
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_by: uuid.UUID | None = Field(default=None)  # the last change of the draft
+    updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     approved_by: uuid.UUID | None = Field(default=None)
     approved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     posted_by: uuid.UUID | None = Field(default=None)
     posted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class EntryMaker(SQLModel, table=True):
+    """Someone who changed or submitted an entry: like its creator, they may not approve it."""
+
+    __tablename__ = "ledger_entry_maker"
+
+    entry_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("ledger_entry.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    user_id: uuid.UUID = Field(primary_key=True)
 
 
 class Line(SQLModel, table=True):

@@ -320,18 +320,18 @@ async def update_draft(
     data: EntryIn,
     principal: Annotated[Principal, Depends(require(permissions.DRAFT))],
 ) -> EntryPublic:
-    """Replace a draft."""
+    """Replace a draft: its creator, or a controller (who then may not approve it)."""
     return await ledger.entries().update_draft(principal, entry_id, data)
 
 
-@router.delete(
-    "/entries/{entry_id}",
-    status_code=NO_CONTENT,
-    dependencies=[Depends(require(permissions.DRAFT))],
-)
-async def discard_draft(entry_id: uuid.UUID, ledger: Ledger) -> Response:
-    """Discard a draft."""
-    await ledger.entries().discard(entry_id)
+@router.delete("/entries/{entry_id}", status_code=NO_CONTENT)
+async def discard_draft(
+    entry_id: uuid.UUID,
+    ledger: Ledger,
+    principal: Annotated[Principal, Depends(require(permissions.DRAFT))],
+) -> Response:
+    """Discard a draft: its creator, or a controller."""
+    await ledger.entries().discard(principal, entry_id)
     return Response(status_code=NO_CONTENT)
 
 
@@ -357,7 +357,8 @@ async def approve_entry(
     ledger: Ledger,
     principal: Annotated[Principal, Depends(require(permissions.APPROVE))],
 ) -> Response:
-    """Approve and post an entry awaiting approval; not by its own creator."""
+    """Approve and post an entry awaiting approval; not by anyone who created, changed or
+    submitted it."""
     return await once.run(
         principal,
         None,
@@ -386,7 +387,8 @@ async def reverse_entry(
     principal: Annotated[Principal, Depends(require(permissions.POST))],
     data: ReversalRequest | None = None,
 ) -> Response:
-    """Reverse a posted entry with a new linked entry, sides swapped."""
+    """Reverse a posted entry with a new linked entry, sides swapped; it waits for approval
+    when its original did. A year-end closing entry is undone by reopening its year."""
     request_body = data or ReversalRequest()
     return await once.run(
         principal,

@@ -204,7 +204,14 @@ class EntryStatus(StrEnum):
     REVERSED = "reversed"
 
 
+class EntryKind(StrEnum):
+    JOURNAL = "journal"
+    CLOSING = "closing"  # a year-end closing entry, or its reversal when the year reopens
+
+
 class EntryPublic(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: uuid.UUID
     number: str | None
     entry_date: date
@@ -212,6 +219,7 @@ class EntryPublic(BaseModel):
     reference: str
     source: str
     status: EntryStatus
+    kind: EntryKind = EntryKind.JOURNAL
     total: str
     currency: str
     lines: list[LinePublic]
@@ -219,6 +227,8 @@ class EntryPublic(BaseModel):
     reversed_by: uuid.UUID | None
     created_by: uuid.UUID
     created_at: datetime
+    updated_by: uuid.UUID | None = Field(default=None, description="Who last changed the draft")
+    updated_at: datetime | None = None
     approved_by: uuid.UUID | None
     approved_at: datetime | None
     posted_by: uuid.UUID | None

@@ -4,6 +4,7 @@ from aibos.modules.ledger.models import (
     Account,
     DailyBalance,
     Entry,
+    EntryMaker,
     ExchangeRate,
     FiscalYear,
     Line,
@@ -16,5 +17,6 @@ fiscal_years = table_of(FiscalYear)
 periods = table_of(Period)
 rates = table_of(ExchangeRate)
 entries = table_of(Entry)
+entry_makers = table_of(EntryMaker)
 lines = table_of(Line)
 daily_balances = table_of(DailyBalance)

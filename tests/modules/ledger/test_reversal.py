@@ -1,9 +1,19 @@
 """Reversal: a posted entry is never changed; a new linked entry with the sides swapped
-undoes it, once."""
+undoes it, once. The reversal of an entry that needed approval needs it too; a year-end closing
+entry is never reversed directly."""
 
 from typing import Any
 
-from tests.modules.ledger.books import Books, Json, assert_problem, created
+from aibos.platform.app import create_app
+from tests.conftest import serve
+from tests.modules.ledger.books import (
+    ENTRIES,
+    Books,
+    Json,
+    assert_problem,
+    created,
+    settings_for,
+)
 
 
 async def reverse(books: Books, entry: Json, **body: Any) -> Any:
@@ -162,3 +172,114 @@ async def test_a_reversal_dated_before_its_original_is_refused(books: Books) -> 
 
     assert_problem(response, 422, "REVERSAL_BEFORE_ORIGINAL")
     assert await books.snapshot() == before
+
+
+# Reversals and the checker
+
+
+async def approved(books: Books, amount: str = "25000.00") -> Json:
+    """An entry above the threshold, submitted by the accountant, approved by the controller."""
+    waiting = created(
+        await books.create(books.debit("rent", amount), books.credit("bank", amount), post=True)
+    )
+    entry = created(await books.act(waiting["id"], "approve", books.cast.controller), 200)
+    assert entry["status"] == "posted"
+    return entry
+
+
+async def test_the_reversal_of_an_approved_entry_waits_for_a_controller(books: Books) -> None:
+    original = await approved(books)
+    before = await books.snapshot()
+
+    reversal = created(await reverse(books, original))
+
+    assert (reversal["status"], reversal["number"]) == ("pending_approval", None)
+    assert reversal["reversal_of"] == original["id"]
+    waiting = await books.get_entry(original["id"])
+    assert (waiting["status"], waiting["reversed_by"]) == ("posted", reversal["id"])
+    assert (await books.snapshot()).trial_balance == before.trial_balance
+    by_accountant = await books.act(reversal["id"], "approve", books.cast.accountant)
+    assert_problem(by_accountant, 403, "PERMISSION_DENIED")
+    done = created(await books.act(reversal["id"], "approve", books.cast.controller), 200)
+    assert (done["status"], done["approved_by"]) == ("posted", str(books.cast.controller.id))
+    assert (await books.get_entry(original["id"]))["status"] == "reversed"
+    assert await books.balance("rent") == "0.00"
+
+
+async def test_whoever_reverses_an_approved_entry_may_not_approve_the_reversal(
+    books: Books,
+) -> None:
+    original = await approved(books)
+    reversal = created(await books.act(original["id"], "reverse", books.cast.keeper))
+
+    response = await books.act(reversal["id"], "approve", books.cast.keeper)
+
+    assert_problem(response, 403, "SELF_APPROVAL")
+    assert await books.balance("rent") == "25000.00"
+
+
+async def test_a_reversal_of_a_reversal_of_an_approved_entry_waits_for_approval(
+    books: Books,
+) -> None:
+    original = await approved(books)
+    reversal = created(await reverse(books, original))
+    reversal = created(await books.act(reversal["id"], "approve", books.cast.controller), 200)
+
+    again = created(await reverse(books, reversal))
+
+    assert (again["status"], again["number"]) == ("pending_approval", None)
+    assert await books.balance("rent") == "0.00"
+    created(await books.act(again["id"], "approve", books.cast.controller), 200)
+    assert await books.balance("rent") == "25000.00"
+
+
+async def test_an_approved_entry_is_reversed_with_approval_whatever_the_threshold_now(
+    books: Books,
+) -> None:
+    original = await approved(books)
+
+    app = create_app(settings_for(books.office.url, approval_threshold="100000.00"))
+    async with serve(app) as client:
+        response = await client.post(
+            f"{ENTRIES}/{original['id']}/reverse", headers=books.cast.accountant.headers
+        )
+
+    assert created(response)["status"] == "pending_approval"
+    assert await books.balance("rent") == "25000.00"
+
+
+async def test_an_entry_with_a_reversal_waiting_is_not_reversed_again(books: Books) -> None:
+    original = await approved(books)
+    created(await reverse(books, original))
+    before = await books.snapshot()
+
+    response = await reverse(books, original)
+
+    assert_problem(response, 409, "ENTRY_STATE_INVALID")
+    assert await books.snapshot() == before
+
+
+async def test_a_reversal_sent_back_is_posted_again_or_discarded_never_rewritten(
+    books: Books,
+) -> None:
+    original = await approved(books)
+    reversal = created(await reverse(books, original))
+    created(await books.act(reversal["id"], "reject", books.cast.controller), 200)
+
+    rewritten = await books.client.put(
+        f"{ENTRIES}/{reversal['id']}",
+        json=books.entry(books.debit("bank", "1.00"), books.credit("rent", "1.00")),
+        headers=books.cast.accountant.headers,
+    )
+    posted_again = created(await books.act(reversal["id"], "post", books.cast.accountant), 200)
+
+    assert_problem(rewritten, 409, "ENTRY_NOT_EDITABLE")
+    assert posted_again["status"] == "pending_approval"
+    assert sides(posted_again) == sides(reversal)
+    created(await books.act(reversal["id"], "reject", books.cast.controller), 200)
+    discarded = await books.client.delete(
+        f"{ENTRIES}/{reversal['id']}", headers=books.cast.accountant.headers
+    )
+    assert discarded.status_code == 204
+    assert created(await reverse(books, original))["status"] == "pending_approval"
+    assert await books.balance("rent") == "25000.00"

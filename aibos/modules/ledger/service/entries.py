@@ -33,7 +33,6 @@ from aibos.modules.ledger.exceptions import (
     AccountInactive,
     AccountNotPostable,
     CurrencyNotAllowed,
-    EntryNotEditable,
     EntryNotFound,
     EntryStateInvalid,
     EntryUnbalanced,
@@ -41,7 +40,6 @@ from aibos.modules.ledger.exceptions import (
     PeriodClosed,
     RateMissing,
     ReversalBeforeOriginal,
-    SelfApproval,
     TooFewLines,
     UnknownAccount,
 )
@@ -50,6 +48,7 @@ from aibos.modules.ledger.schemas import (
     EntriesPublic,
     EntryFilters,
     EntryIn,
+    EntryKind,
     EntryPublic,
     EntryStatus,
     LineIn,
@@ -57,11 +56,18 @@ from aibos.modules.ledger.schemas import (
     ReversalRequest,
     Side,
 )
+from aibos.modules.ledger.service.approval import (
+    add_maker,
+    check_may_approve,
+    check_may_change,
+    needs_approval,
+)
 from aibos.modules.ledger.service.periods import (
     OPEN_YEAR_ON_DAY,
     first_open_day_from,
     open_period_of,
 )
+from aibos.modules.ledger.service.reversal import check_reversible, copy_reversed
 from aibos.modules.ledger.tables import (
     accounts,
     daily_balances,
@@ -373,8 +379,10 @@ class EntryService:
     async def update_draft(
         self, actor: Principal, entry_id: uuid.UUID, data: EntryIn
     ) -> EntryPublic:
+        """Replace a draft; whoever does becomes one of its makers."""
         async with self._writer.begin() as connection:
-            await self._editable(connection, entry_id)
+            entry = await self._locked(connection, entry_id)
+            check_may_change(actor, entry)
             prepared = await self._prepare(connection, data)
             await connection.execute(lines.delete().where(lines.c.entry_id == entry_id))
             await self._insert_lines(connection, entry_id, data.entry_date, prepared)
@@ -387,13 +395,16 @@ class EntryService:
                     reference=data.reference,
                     source=data.source,
                     total=_total(prepared),
+                    updated_by=actor.user_id,
+                    updated_at=utcnow(),
                 )
             )
+            await add_maker(connection, entry, actor)
             return await self._public(connection, entry_id)
 
-    async def discard(self, entry_id: uuid.UUID) -> None:
+    async def discard(self, actor: Principal, entry_id: uuid.UUID) -> None:
         async with self._writer.begin() as connection:
-            await self._editable(connection, entry_id)
+            check_may_change(actor, await self._locked(connection, entry_id), discarding=True)
             await connection.execute(entries.delete().where(entries.c.id == entry_id))
 
     async def post(
@@ -419,10 +430,7 @@ class EntryService:
             async with self._writer.begin() as connection:
                 await take(claim, connection)
                 entry = await self._locked(connection, entry_id)
-                if entry.status != EntryStatus.PENDING_APPROVAL:
-                    raise EntryStateInvalid("Only an entry awaiting approval is approved.")
-                if entry.created_by == actor.user_id:
-                    raise SelfApproval()
+                await check_may_approve(connection, actor, entry)
                 await self._post(connection, actor, entry, approved=True)
                 return await self._finish(connection, entry_id, claim)
 
@@ -449,33 +457,49 @@ class EntryService:
         data: ReversalRequest,
         claim: Claim | None = None,
     ) -> EntryPublic:
-        """A new entry with the sides swapped; the original is marked reversed, never changed.
-
-        A reversal needs no approval even above the threshold: it can only undo what was
-        already posted (and, above the threshold, already approved)."""
+        """A new entry with the sides swapped; the original, never changed, is marked reversed
+        when it posts. It waits for approval when its original needed it (`needs_approval`)."""
 
         async def work() -> EntryPublic:
             async with self._writer.begin() as connection:
                 await take(claim, connection)
                 original = await self._locked(connection, entry_id)
-                if original.status != EntryStatus.POSTED:
-                    raise EntryStateInvalid("Only a posted entry is reversed, and only once.")
+                await check_reversible(connection, original)
                 day = data.entry_date or await first_open_day_from(connection, original.entry_date)
                 if day is None:
                     raise PeriodClosed("No open period on or after the original date.")
                 if day < original.entry_date:
                     raise ReversalBeforeOriginal()
-                reversal_id = await self._copy_reversed(connection, actor, original, day, data)
-                reversal = await self._locked(connection, reversal_id)
-                await self._post(connection, actor, reversal, approved=False)
-                await connection.execute(
-                    update(entries)
-                    .where(entries.c.id == entry_id)
-                    .values(status=EntryStatus.REVERSED)
+                reversal_id = await copy_reversed(
+                    connection, actor, original, day, data.description
                 )
+                reversal = await self._locked(connection, reversal_id)
+                await self._post_or_submit(connection, actor, reversal)
                 return await self._finish(connection, reversal_id, claim)
 
         return await retrying_lock_conflicts(work)
+
+    async def reverse_closing_entry(
+        self,
+        connection: Connection,
+        actor: Principal,
+        entry_id: uuid.UUID,
+        *,
+        description: str | None = None,
+    ) -> uuid.UUID:
+        """Reverse a year-end closing entry inside the caller's transaction (reopening its
+        year): on its date and in its year whatever their state, with no approval, as it was
+        posted. The reversal is a closing entry too, so neither is ever reversed directly."""
+        original = await self._locked(connection, entry_id)
+        if original.kind != EntryKind.CLOSING or original.status != EntryStatus.POSTED:
+            raise EntryStateInvalid("Only a posted year-end closing entry is reversed here.")
+        day = original.entry_date
+        reversal_id = await copy_reversed(connection, actor, original, day, description)
+        reversal = await self._locked(connection, reversal_id)
+        await self._post(
+            connection, actor, reversal, approved=False, closing_year_id=original.fiscal_year_id
+        )
+        return reversal_id
 
     # The steps
 
@@ -542,8 +566,9 @@ class EntryService:
     async def _post_or_submit(
         self, connection: Connection, actor: Principal, entry: Record
     ) -> None:
-        if entry.total > self._threshold:
+        if await needs_approval(connection, entry, self._threshold):
             await self._check_rules(connection, entry)
+            await add_maker(connection, entry, actor)
             await connection.execute(
                 update(entries)
                 .where(entries.c.id == entry.id)
@@ -559,7 +584,8 @@ class EntryService:
         even if its periods are already closed; it needs no approval (a controller closes)."""
         prepared = await self._prepare(connection, data)
         entry_id = uuid.uuid4()
-        await connection.execute(_INSERT_ENTRY, _entry_row(entry_id, data, actor, prepared))
+        row = _entry_row(entry_id, data, actor, prepared, kind=EntryKind.CLOSING)
+        await connection.execute(_INSERT_ENTRY, row)
         await self._insert_lines(connection, entry_id, data.entry_date, prepared)
         entry = await self._locked(connection, entry_id)
         await self._post(connection, actor, entry, approved=False, closing_year_id=year_id)
@@ -590,6 +616,12 @@ class EntryService:
             approved=approved,
             year_id=closing_year_id,
         )
+        if entry.reversal_of_id is not None:
+            await connection.execute(
+                update(entries)
+                .where(entries.c.id == entry.reversal_of_id)
+                .values(status=EntryStatus.REVERSED)
+            )
 
     async def _book(
         self,
@@ -745,48 +777,6 @@ class EntryService:
     ) -> None:
         await connection.execute(_INSERT_LINES, _line_rows(entry_id, day, prepared, posted=posted))
 
-    async def _copy_reversed(
-        self,
-        connection: Connection,
-        actor: Principal,
-        original: Record,
-        day: date,
-        data: ReversalRequest,
-    ) -> uuid.UUID:
-        reversal_id = uuid.uuid4()
-        await connection.execute(
-            _INSERT_ENTRY,
-            {
-                "id": reversal_id,
-                "entry_date": day,
-                "description": data.description or f"Reversal of {original.number}",
-                "reference": original.number or "",
-                "source": "reversal",
-                "status": EntryStatus.DRAFT,
-                "total": original.total,
-                "reversal_of_id": original.id,
-                "created_by": actor.user_id,
-                "created_at": utcnow(),
-            },
-        )
-        originals = await connection.execute(select(lines).where(lines.c.entry_id == original.id))
-        await connection.execute(
-            _INSERT_LINES,
-            [
-                {
-                    **row._mapping,
-                    "id": uuid.uuid4(),
-                    "entry_id": reversal_id,
-                    "entry_date": day,
-                    "posted": False,
-                    "debit": row.credit,
-                    "credit": row.debit,
-                }
-                for row in originals
-            ],
-        )
-        return reversal_id
-
     async def _locked(self, connection: Connection, entry_id: uuid.UUID) -> Record:
         row: Record | None = (
             await connection.execute(
@@ -796,10 +786,6 @@ class EntryService:
         if row is None:
             raise EntryNotFound()
         return row
-
-    async def _editable(self, connection: Connection, entry_id: uuid.UUID) -> None:
-        if (await self._locked(connection, entry_id)).status != EntryStatus.DRAFT:
-            raise EntryNotEditable("Posted entries are immutable; reverse them instead.")
 
     async def _finish(
         self,
@@ -878,6 +864,7 @@ def _entry_row(
     prepared: list[PreparedLine],
     *,
     status: EntryStatus = EntryStatus.DRAFT,
+    kind: EntryKind = EntryKind.JOURNAL,
 ) -> dict[str, Any]:
     return {
         "id": entry_id,
@@ -886,6 +873,7 @@ def _entry_row(
         "reference": data.reference,
         "source": data.source,
         "status": status,
+        "kind": kind,
         "total": _total(prepared),
         "created_by": actor.user_id,
         "created_at": utcnow(),
