@@ -53,6 +53,7 @@ def build_container(settings: Settings) -> Container:
     """The root container, with every module's event handlers subscribed."""
     container = Container(settings=settings)
     container.auth.links().subscribe(container.events())
+    container.ledger.actors().subscribe(container.events())
     return container
 
 

@@ -19,6 +19,7 @@ from aibos.modules.users.api import (
     UserDeleting,
     UserDirectory,
     UserEmailChanged,
+    UserErased,
     UserRolesChanged,
 )
 from aibos.platform.db import after_commit, unit_of_work, utcnow
@@ -72,6 +73,7 @@ class MailedLinks:
         events.subscribe(UserEmailChanged, self._on_email_changed)
         events.subscribe(UserDeactivated, self._on_user_deactivated)
         events.subscribe(UserDeleting, self._on_user_deleting)
+        events.subscribe(UserErased, self._on_user_erased)
         events.subscribe(UserRolesChanged, self._on_roles_changed)
 
     async def request_reset(self, *, email: str, address: str | None) -> None:
@@ -138,6 +140,10 @@ class MailedLinks:
         # The deletion reaches the user's sessions and tokens only after the sign-ins and
         # refreshes that hold the credential row have finished with them.
         await repository.wait_for_sign_ins(session, event.user_id)
+
+    async def _on_user_erased(self, event: UserErased, session: AsyncSession) -> None:
+        await repository.wait_for_sign_ins(session, event.user_id)
+        await repository.forget_user(session, event.user_id, utcnow())
 
     async def _on_roles_changed(self, event: UserRolesChanged, session: AsyncSession) -> None:
         # Tokens carry roles: those issued before the change stop working; refreshing gets new

@@ -54,9 +54,17 @@ class UserRolesChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class UserErased:
+    """The user's personal fields were blanked and the account deactivated; the row stays."""
+
+    user_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class UserDeleting:
     """Published just before the user's row is deleted, in the same transaction: what refers to
-    it goes with it (foreign keys cascade), so subscribers only wait for their own writers."""
+    it goes with it (foreign keys cascade), so subscribers wait for their own writers, or raise
+    to refuse the deletion (the ledger does for anyone it names)."""
 
     user_id: uuid.UUID
 

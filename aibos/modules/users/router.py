@@ -105,8 +105,16 @@ async def reactivate_user(user_id: uuid.UUID, users: Users) -> UserPublic:
     return await users.set_active(user_id, active=True)
 
 
+@router.post("/{user_id}/erase", dependencies=[CanManage])
+async def erase_user(user_id: uuid.UUID, users: Users) -> UserPublic:
+    """Erase a user's personal data: name and email blanked, deactivated, sessions and password
+    gone; the record stays, so everything they did still names them."""
+    return await users.erase(user_id)
+
+
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CanManage])
 async def delete_user(user_id: uuid.UUID, users: Users) -> Response:
-    """Delete a user and everything auth keeps of them."""
+    """Delete a user and everything auth keeps of them; refused (409 USER_HAS_HISTORY) for anyone
+    the ledger names: deactivate or erase them instead."""
     await users.delete(user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -19,6 +19,7 @@ from aibos.modules.users.api import (
     UserDeactivated,
     UserDeleting,
     UserEmailChanged,
+    UserErased,
     UserIdentity,
     UserRolesChanged,
 )
@@ -44,6 +45,7 @@ from aibos.platform.events import EventBus
 from aibos.platform.security import Principal
 
 ROLE_CACHE_SECONDS = 1.0
+ERASED_NAME = "Erased user"
 
 
 class RoleBook:
@@ -175,6 +177,22 @@ class UserService:
             await _keep_an_admin(session, await _existing(session, user_id))
             await self._events.publish(session, UserDeleting(user_id=user_id))
             await repository.delete_user(session, user_id)
+
+    async def erase(self, user_id: uuid.UUID) -> UserPublic:
+        """Blank the personal fields and deactivate, keeping the row every record names."""
+        async with unit_of_work(self._session_factory) as session:
+            await _keep_an_admin(session, await _existing(session, user_id))
+            erased = {
+                "full_name": ERASED_NAME,
+                "email": f"erased-{user_id.hex}@erased.invalid",  # RFC 2606: never delivered
+                "username": None,
+                "is_active": False,
+                "email_verified": False,
+                "updated_at": utcnow(),
+            }
+            await repository.update_user(session, user_id, erased)
+            await self._events.publish(session, UserErased(user_id=user_id))
+            return await _public(session, user_id)
 
     async def _apply(
         self, session: AsyncSession, user_id: uuid.UUID, changes: dict[str, Any]
