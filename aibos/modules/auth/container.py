@@ -3,6 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from aibos.modules.auth.authenticator import TokenAuthenticator
 from aibos.modules.auth.links import MailedLinks
+from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords
 from aibos.modules.auth.service import AuthService
 from aibos.modules.auth.tokens import KeyRing
@@ -24,6 +25,7 @@ class AuthContainer(containers.DeclarativeContainer):
     keys = providers.Singleton(KeyRing, settings)
     passwords = providers.Singleton(Passwords, settings)
     limiter = providers.Singleton(RateLimiter, cache)
+    notices = providers.Singleton(Notices, settings=settings, mailer=mailer)
     authenticator = providers.Singleton(
         TokenAuthenticator,
         engine=engine,
@@ -40,6 +42,7 @@ class AuthContainer(containers.DeclarativeContainer):
         passwords=passwords,
         keys=keys,
         limiter=limiter,
+        notices=notices,
     )
     links = providers.Singleton(
         MailedLinks,
@@ -48,5 +51,5 @@ class AuthContainer(containers.DeclarativeContainer):
         directory=directory,
         passwords=passwords,
         limiter=limiter,
-        mailer=mailer,
+        notices=notices,
     )

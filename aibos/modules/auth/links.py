@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aibos.modules.auth import repository
 from aibos.modules.auth.exceptions import InvalidActionToken
 from aibos.modules.auth.models import ActionToken
+from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords, check_policy
 from aibos.modules.auth.tokens import digest, new_opaque_token
 from aibos.modules.users.api import (
@@ -22,9 +22,9 @@ from aibos.modules.users.api import (
     UserErased,
     UserRolesChanged,
 )
-from aibos.platform.db import after_commit, unit_of_work, utcnow
+from aibos.platform.db import unit_of_work, utcnow
 from aibos.platform.events import EventBus
-from aibos.platform.mail import Mail, Mailer
+from aibos.platform.mail import Mail
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.settings import Settings
 
@@ -53,15 +53,14 @@ class MailedLinks:
         directory: UserDirectory,
         passwords: Passwords,
         limiter: RateLimiter,
-        mailer: Mailer,
+        notices: Notices,
     ) -> None:
         self._settings = settings
         self._session_factory = session_factory
         self._directory = directory
         self._passwords = passwords
         self._limiter = limiter
-        self._mailer = mailer
-        self._sending: set[asyncio.Task[None]] = set()
+        self._notices = notices
         self._lifetimes = {
             VERIFY: timedelta(hours=settings.verification_token_hours),
             RESET: timedelta(minutes=settings.reset_token_minutes),
@@ -170,11 +169,4 @@ class MailedLinks:
         subject, opening, page = _MESSAGES[purpose]
         link = f"{self._settings.public_url}/{page}?token={token}"
         mail = Mail(to=email, subject=subject, body=f"{opening}:\n\n{link}\n\nToken: {token}\n")
-
-        async def send_without_waiting() -> None:
-            # Sent in the background so that no answer's timing tells whether mail went out.
-            task = asyncio.create_task(self._mailer.send(mail))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-
-        after_commit(session, send_without_waiting)
+        self._notices.send(session, mail)

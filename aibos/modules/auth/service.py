@@ -19,12 +19,13 @@ from aibos.modules.auth.exceptions import (
     SessionNotFound,
     WrongPassword,
 )
+from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords, check_policy
-from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
+from aibos.modules.auth.schemas import SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
 from aibos.platform.db import DriverConnections, unit_of_work, utcnow
-from aibos.platform.errors import InvalidInput, Unavailable
+from aibos.platform.errors import Conflict, InvalidInput, Unavailable
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
@@ -51,6 +52,7 @@ class AuthService:
         passwords: Passwords,
         keys: KeyRing,
         limiter: RateLimiter,
+        notices: Notices,
     ) -> None:
         self._settings = settings
         self._driver = driver
@@ -59,6 +61,7 @@ class AuthService:
         self._passwords = passwords
         self._keys = keys
         self._limiter = limiter
+        self._notices = notices
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
         self._race = timedelta(seconds=settings.refresh_race_seconds)
         identity = directory.identity_rows()
@@ -67,9 +70,8 @@ class AuthService:
         )
         self._sign_in_by_id = repository.sign_in_read(repository.CREDENTIAL_OWNER, identity)
 
-    async def register(
-        self, *, email: str, password: str, full_name: str, client: Client
-    ) -> Account:
+    async def register(self, *, email: str, password: str, full_name: str, client: Client) -> None:
+        """Sign up; an address that has an account gets the same answer, and its owner a mail."""
         settings = self._settings
         if not settings.registration_enabled:
             raise RegistrationClosed()
@@ -81,18 +83,16 @@ class AuthService:
             ]
         )
         check_policy(password, settings=settings, email=email)
-        password_hash = await self._passwords.hash(password)
+        password_hash = await self._passwords.hash(password)  # either way: timing tells nothing
         async with unit_of_work(self._session_factory) as session:
-            user = await self._directory.create(session, email=email, full_name=full_name)
+            try:
+                user = await self._directory.create(session, email=email, full_name=full_name)
+            except Conflict:  # the email is taken (the only unique field given)
+                self._notices.sign_up_attempted(session, email.lower())
+                return
             await repository.update_credential(
                 session, user.id, password_hash=password_hash, password_changed_at=utcnow()
             )
-        return Account(
-            id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            email_verified=user.email_verified,
-        )
 
     async def login(self, *, email: str, password: str, client: Client) -> TokenPair:
         settings = self._settings
