@@ -2,6 +2,7 @@ from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from aibos.modules.auth.authenticator import TokenAuthenticator
+from aibos.modules.auth.confirmation import PasswordConfirmation
 from aibos.modules.auth.links import MailedLinks
 from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords
@@ -26,6 +27,14 @@ class AuthContainer(containers.DeclarativeContainer):
     passwords = providers.Singleton(Passwords, settings)
     limiter = providers.Singleton(RateLimiter, cache)
     notices = providers.Singleton(Notices, settings=settings, mailer=mailer)
+    confirmation = providers.Singleton(
+        PasswordConfirmation,
+        settings=settings,
+        session_factory=session_factory,
+        directory=directory,
+        passwords=passwords,
+        limiter=limiter,
+    )
     authenticator = providers.Singleton(
         TokenAuthenticator,
         engine=engine,
@@ -43,6 +52,7 @@ class AuthContainer(containers.DeclarativeContainer):
         keys=keys,
         limiter=limiter,
         notices=notices,
+        confirmation=confirmation,
     )
     links = providers.Singleton(
         MailedLinks,

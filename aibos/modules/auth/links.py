@@ -19,6 +19,7 @@ from aibos.modules.users.api import (
     UserDeleting,
     UserDirectory,
     UserEmailChanged,
+    UserEmailChangeRequested,
     UserErased,
     UserRolesChanged,
 )
@@ -70,6 +71,7 @@ class MailedLinks:
     def subscribe(self, events: EventBus) -> None:
         events.subscribe(UserCreated, self._on_user_created)
         events.subscribe(UserEmailChanged, self._on_email_changed)
+        events.subscribe(UserEmailChangeRequested, self._on_email_change_requested)
         events.subscribe(UserDeactivated, self._on_user_deactivated)
         events.subscribe(UserDeleting, self._on_user_deleting)
         events.subscribe(UserErased, self._on_user_erased)
@@ -126,7 +128,14 @@ class MailedLinks:
             await self._send(session, VERIFY, event.user_id, event.email)
 
     async def _on_email_changed(self, event: UserEmailChanged, session: AsyncSession) -> None:
+        self._notices.email_changed(session, old=event.previous_email, new=event.email)
         await self._send(session, VERIFY, event.user_id, event.email)
+
+    async def _on_email_change_requested(
+        self, event: UserEmailChangeRequested, session: AsyncSession
+    ) -> None:
+        self._notices.email_change_requested(session, old=event.email, new=event.pending_email)
+        await self._send(session, VERIFY, event.user_id, event.pending_email)
 
     async def _on_user_deactivated(self, event: UserDeactivated, session: AsyncSession) -> None:
         await repository.wait_for_sign_ins(session, event.user_id)

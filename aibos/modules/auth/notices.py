@@ -36,3 +36,19 @@ class Notices:
             "\nIf it was not, you can ignore this mail.\n"
         )
         self.send(session, Mail(to=email, subject="Someone tried to sign up as you", body=body))
+
+    def email_change_requested(self, session: AsyncSession, *, old: str, new: str) -> None:
+        body = (
+            f"Someone signed in to your AIBOS account asked to change its email to {new}."
+            " This address stays the account's, for signing in and password resets, until the"
+            " link sent there is followed.\n\nIf it was not you, change your password now"
+            " (ask for a reset link if need be): that ends every session.\n"
+        )
+        self.send(session, Mail(to=old, subject="Your email is about to change", body=body))
+
+    def email_changed(self, session: AsyncSession, *, old: str, new: str) -> None:
+        body = (
+            f"An administrator changed the email of your AIBOS account to {new}; this address"
+            " no longer signs in. If you did not expect this, ask your administrator.\n"
+        )
+        self.send(session, Mail(to=old, subject="Your email was changed", body=body))

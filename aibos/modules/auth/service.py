@@ -8,6 +8,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aibos.modules.auth import repository
+from aibos.modules.auth.confirmation import PasswordConfirmation
 from aibos.modules.auth.exceptions import (
     AccountDisabled,
     InvalidCredentials,
@@ -17,7 +18,6 @@ from aibos.modules.auth.exceptions import (
     RefreshTokenReused,
     RegistrationClosed,
     SessionNotFound,
-    WrongPassword,
 )
 from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords, check_policy
@@ -53,6 +53,7 @@ class AuthService:
         keys: KeyRing,
         limiter: RateLimiter,
         notices: Notices,
+        confirmation: PasswordConfirmation,
     ) -> None:
         self._settings = settings
         self._driver = driver
@@ -62,6 +63,7 @@ class AuthService:
         self._keys = keys
         self._limiter = limiter
         self._notices = notices
+        self._confirmation = confirmation
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
         self._race = timedelta(seconds=settings.refresh_race_seconds)
         identity = directory.identity_rows()
@@ -263,18 +265,7 @@ class AuthService:
             await repository.revoke_sessions(session, utcnow(), session_id=session_id)
 
     async def change_password(self, principal: Principal, *, current: str, new: str) -> None:
-        async with self._session_factory() as session:
-            stored = await repository.password_hash(session, principal.user_id)
-            user = await self._directory.get(session, principal.user_id)
-        if stored is None or user is None:
-            raise WrongPassword()
-        # Guesses here count against the account as sign-ins do: a stolen access token is no
-        # way around the login limit.
-        account = ("login-account", user.email.lower())
-        await self._limiter.hit(*account, self._settings.rate_limit_login_per_account)
-        if not await self._passwords.verify(stored, current):
-            raise WrongPassword()
-        self._limiter.give_back(*account)
+        user = await self._confirmation.confirmed_user(principal.user_id, current)
         check_policy(new, settings=self._settings, email=user.email)
         await self._set_password(principal.user_id, await self._passwords.hash(new))
 
