@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from pydantic import TypeAdapter, ValidationError
@@ -140,18 +140,24 @@ def _valid_email(context: click.Context, parameter: click.Parameter, value: str)
         raise click.BadParameter(error.errors()[0]["msg"]) from error
 
 
-@main.command("create-admin")
+@main.command(
+    "create-admin",
+    epilog=(
+        "Environment: AIBOS_ADMIN_PASSWORD gives the password instead of --password (for"
+        " scripts; the prompt is used when neither is set and the account is new). Like every"
+        " command it reads the AIBOS_* settings, AIBOS_DATABASE_URL among them, and in"
+        " development migrates the database first (AIBOS_MIGRATE_ON_START)."
+    ),
+)
 @click.option("--email", prompt=True, callback=_valid_email, help="The administrator's email.")
-@click.option("--full-name", default="", help="Their name.")
+@click.option("--full-name", default="", help="Their name, for a new account.")
 @click.option(
     "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
     envvar="AIBOS_ADMIN_PASSWORD",
-    help="Used only when the account is new (prompted when not given).",
+    show_envvar=True,
+    help="For a new account only; asked for when needed and not given.",
 )
-def create_admin(email: str, full_name: str, password: str) -> None:
+def create_admin(email: str, full_name: str, password: str | None) -> None:
     """Make this person an active administrator, creating the account if needed."""
     from aibos.modules.auth.service import AuthService
     from aibos.platform.container import build_container
@@ -161,9 +167,11 @@ def create_admin(email: str, full_name: str, password: str) -> None:
     if settings.should_migrate_on_start:
         _upgrade(settings)
 
-    async def run() -> bool:
+    async def run(password: str | None) -> bool:
         container = build_container(settings)
         try:
+            if password is None and not await _account_exists(container, email):
+                password = _ask_for_password()
             service: AuthService = container.auth.service()
             return await service.create_admin(email=email, password=password, full_name=full_name)
         finally:
@@ -171,11 +179,21 @@ def create_admin(email: str, full_name: str, password: str) -> None:
             await container.engine().dispose()
 
     try:
-        created = asyncio.run(run())
+        created = asyncio.run(run(password))
     except DomainError as error:
         raise click.ClickException(error.detail) from error
     verb = "Created" if created else "Made"
     click.echo(f"{verb} {email} an active administrator.")
+
+
+async def _account_exists(container: Any, email: str) -> bool:
+    async with container.session_factory()() as session:
+        return await container.users.directory().find_by_email(session, email) is not None
+
+
+def _ask_for_password() -> str:
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
 
 
 @main.command()

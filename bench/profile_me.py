@@ -269,7 +269,7 @@ async def sign_up(app: ASGIApp, email: str) -> str:
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
         body = {"email": email, "password": PASSWORD, "full_name": "Bench User"}
         response = await client.post(REGISTER, json=body)
-        if response.status_code != 201:
+        if response.status_code != 202:
             raise BenchError(f"register: {response.status_code} {response.text}")
         response = await client.post(LOGIN, json={"email": email, "password": PASSWORD})
         if response.status_code != 200:

@@ -421,7 +421,7 @@ async def sign_up(api: Server, email: str) -> str:
     async with httpx.AsyncClient(base_url=f"http://{HOST}:{api.port}", timeout=10) as client:
         body = {"email": email, "password": PASSWORD, "full_name": "Bench User"}
         response = await client.post(REGISTER, json=body)
-        if response.status_code != 201:
+        if response.status_code != 202:
             raise BenchError(f"register: {response.status_code} {response.text}")
         response = await client.post(LOGIN, json={"email": email, "password": PASSWORD})
         if response.status_code != 200:

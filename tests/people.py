@@ -57,7 +57,7 @@ async def sign_up(
     response = await client.post(
         "/api/v1/auth/register", json={"email": email, "password": password, "full_name": "Test"}
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     return await sign_in(client, email, password)
 
 

@@ -127,3 +127,46 @@ async def test_an_invalid_email_is_refused_and_nobody_is_created(
         boss = await sign_in(client, email)
         listed = (await client.get("/api/v1/users", headers=boss.headers)).json()
     assert [user["email"] for user in listed["data"]] == [email]
+
+
+async def test_an_existing_account_is_made_admin_without_being_asked_for_a_password(
+    empty_database_url: str, make_client: ClientFactory
+) -> None:
+    email = unique_email("existing")
+    await create_admin(empty_database_url, "--email", email, "--password", PASSWORD)
+
+    code, output = await create_admin(empty_database_url, "--email", email, prompted="")
+
+    assert code == 0, output
+    assert "Password" not in output
+    assert f"Made {email} an active administrator." in output
+    async with make_client(database_url=empty_database_url) as client:
+        await sign_in(client, email)
+
+
+async def test_the_password_may_come_from_aibos_admin_password(
+    empty_database_url: str, make_client: ClientFactory
+) -> None:
+    email = unique_email("from-env")
+    env = {"AIBOS_ENV": "test", "AIBOS_DATABASE_URL": empty_database_url}
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["create-admin", "--email", email],
+        env={**env, "AIBOS_ADMIN_PASSWORD": PASSWORD},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output
+    async with make_client(database_url=empty_database_url) as client:
+        await sign_in(client, email)
+
+
+def test_the_help_names_the_environment_variables_it_reads() -> None:
+    result = CliRunner().invoke(main, ["create-admin", "--help"])
+
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "AIBOS_ADMIN_PASSWORD" in text
+    assert "AIBOS_DATABASE_URL" in text
+    assert "new account only" in text

@@ -52,7 +52,11 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings) -> Container:
     """The root container, with every module's event handlers subscribed."""
     container = Container(settings=settings)
+    # Each needs the other: auth reads users through their directory, and users asks auth to
+    # check a password before someone changes their own email.
+    container.users.password_check.override(container.auth.confirmation)
     container.auth.links().subscribe(container.events())
+    container.ledger.actors().subscribe(container.events())
     return container
 
 

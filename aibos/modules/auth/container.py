@@ -2,7 +2,9 @@ from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from aibos.modules.auth.authenticator import TokenAuthenticator
+from aibos.modules.auth.confirmation import PasswordConfirmation
 from aibos.modules.auth.links import MailedLinks
+from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords
 from aibos.modules.auth.service import AuthService
 from aibos.modules.auth.tokens import KeyRing
@@ -24,6 +26,15 @@ class AuthContainer(containers.DeclarativeContainer):
     keys = providers.Singleton(KeyRing, settings)
     passwords = providers.Singleton(Passwords, settings)
     limiter = providers.Singleton(RateLimiter, cache)
+    notices = providers.Singleton(Notices, settings=settings, mailer=mailer)
+    confirmation = providers.Singleton(
+        PasswordConfirmation,
+        settings=settings,
+        session_factory=session_factory,
+        directory=directory,
+        passwords=passwords,
+        limiter=limiter,
+    )
     authenticator = providers.Singleton(
         TokenAuthenticator,
         engine=engine,
@@ -40,6 +51,8 @@ class AuthContainer(containers.DeclarativeContainer):
         passwords=passwords,
         keys=keys,
         limiter=limiter,
+        notices=notices,
+        confirmation=confirmation,
     )
     links = providers.Singleton(
         MailedLinks,
@@ -48,5 +61,5 @@ class AuthContainer(containers.DeclarativeContainer):
         directory=directory,
         passwords=passwords,
         limiter=limiter,
-        mailer=mailer,
+        notices=notices,
     )

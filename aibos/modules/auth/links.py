@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aibos.modules.auth import repository
 from aibos.modules.auth.exceptions import InvalidActionToken
 from aibos.modules.auth.models import ActionToken
+from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords, check_policy
 from aibos.modules.auth.tokens import digest, new_opaque_token
 from aibos.modules.users.api import (
@@ -19,11 +19,13 @@ from aibos.modules.users.api import (
     UserDeleting,
     UserDirectory,
     UserEmailChanged,
+    UserEmailChangeRequested,
+    UserErased,
     UserRolesChanged,
 )
-from aibos.platform.db import after_commit, unit_of_work, utcnow
+from aibos.platform.db import unit_of_work, utcnow
 from aibos.platform.events import EventBus
-from aibos.platform.mail import Mail, Mailer
+from aibos.platform.mail import Mail
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.settings import Settings
 
@@ -52,15 +54,14 @@ class MailedLinks:
         directory: UserDirectory,
         passwords: Passwords,
         limiter: RateLimiter,
-        mailer: Mailer,
+        notices: Notices,
     ) -> None:
         self._settings = settings
         self._session_factory = session_factory
         self._directory = directory
         self._passwords = passwords
         self._limiter = limiter
-        self._mailer = mailer
-        self._sending: set[asyncio.Task[None]] = set()
+        self._notices = notices
         self._lifetimes = {
             VERIFY: timedelta(hours=settings.verification_token_hours),
             RESET: timedelta(minutes=settings.reset_token_minutes),
@@ -70,8 +71,10 @@ class MailedLinks:
     def subscribe(self, events: EventBus) -> None:
         events.subscribe(UserCreated, self._on_user_created)
         events.subscribe(UserEmailChanged, self._on_email_changed)
+        events.subscribe(UserEmailChangeRequested, self._on_email_change_requested)
         events.subscribe(UserDeactivated, self._on_user_deactivated)
         events.subscribe(UserDeleting, self._on_user_deleting)
+        events.subscribe(UserErased, self._on_user_erased)
         events.subscribe(UserRolesChanged, self._on_roles_changed)
 
     async def request_reset(self, *, email: str, address: str | None) -> None:
@@ -125,7 +128,14 @@ class MailedLinks:
             await self._send(session, VERIFY, event.user_id, event.email)
 
     async def _on_email_changed(self, event: UserEmailChanged, session: AsyncSession) -> None:
+        self._notices.email_changed(session, old=event.previous_email, new=event.email)
         await self._send(session, VERIFY, event.user_id, event.email)
+
+    async def _on_email_change_requested(
+        self, event: UserEmailChangeRequested, session: AsyncSession
+    ) -> None:
+        self._notices.email_change_requested(session, old=event.email, new=event.pending_email)
+        await self._send(session, VERIFY, event.user_id, event.pending_email)
 
     async def _on_user_deactivated(self, event: UserDeactivated, session: AsyncSession) -> None:
         await repository.wait_for_sign_ins(session, event.user_id)
@@ -138,6 +148,10 @@ class MailedLinks:
         # The deletion reaches the user's sessions and tokens only after the sign-ins and
         # refreshes that hold the credential row have finished with them.
         await repository.wait_for_sign_ins(session, event.user_id)
+
+    async def _on_user_erased(self, event: UserErased, session: AsyncSession) -> None:
+        await repository.wait_for_sign_ins(session, event.user_id)
+        await repository.forget_user(session, event.user_id, utcnow())
 
     async def _on_roles_changed(self, event: UserRolesChanged, session: AsyncSession) -> None:
         # Tokens carry roles: those issued before the change stop working; refreshing gets new
@@ -164,11 +178,4 @@ class MailedLinks:
         subject, opening, page = _MESSAGES[purpose]
         link = f"{self._settings.public_url}/{page}?token={token}"
         mail = Mail(to=email, subject=subject, body=f"{opening}:\n\n{link}\n\nToken: {token}\n")
-
-        async def send_without_waiting() -> None:
-            # Sent in the background so that no answer's timing tells whether mail went out.
-            task = asyncio.create_task(self._mailer.send(mail))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-
-        after_commit(session, send_without_waiting)
+        self._notices.send(session, mail)

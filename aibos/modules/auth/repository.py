@@ -4,7 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, Uuid, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    Uuid,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aibos.modules.auth.models import ActionToken, AuthSession, Credential, RefreshToken
@@ -334,6 +344,19 @@ async def revoke_sessions(
         query = query.where(sessions.c.id == session_id)
     result = await session.execute(query.values(revoked_at=now))
     return affected_rows(result)
+
+
+async def forget_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+    """Drop the user's sessions (their addresses and devices), tokens and password."""
+    own_sessions = select(sessions.c.id).where(sessions.c.user_id == user_id)
+    await session.execute(
+        delete(refresh_tokens).where(refresh_tokens.c.session_id.in_(own_sessions))
+    )
+    await session.execute(delete(sessions).where(sessions.c.user_id == user_id))
+    await session.execute(delete(action_tokens).where(action_tokens.c.user_id == user_id))
+    await update_credential(
+        session, user_id, password_hash=None, password_changed_at=None, tokens_valid_after=now
+    )
 
 
 async def add_action_token(session: AsyncSession, token: ActionToken) -> None:

@@ -8,7 +8,6 @@ from aibos.modules.auth.container import AuthContainer
 from aibos.modules.auth.links import MailedLinks
 from aibos.modules.auth.schemas import (
     Accepted,
-    Account,
     Credentials,
     EmailVerification,
     PasswordChange,
@@ -45,6 +44,7 @@ Auth = Annotated[AuthService, Depends(_service)]
 Links = Annotated[MailedLinks, Depends(_links)]
 Caller = Annotated[Client, Depends(_client)]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
+SIGN_UP_ANSWER = "Thank you: a mail to this address tells you what comes next."
 RESET_ANSWER = "If an account uses this address, a reset link is on its way."
 
 
@@ -88,12 +88,15 @@ async def _read_form_or_json(request: Request, model: type[Any], renames: dict[s
         ) from error
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
-async def register(data: Registration, auth: Auth, client: Caller) -> Account:
-    """Create your own account (when self sign-up is on); a verification mail follows."""
-    return await auth.register(
+@router.post("/register", status_code=status.HTTP_202_ACCEPTED)
+async def register(data: Registration, auth: Auth, client: Caller) -> Accepted:
+    """Create your own account (when self sign-up is on) and sign in with it; a verification
+    mail follows. The answer is the same when the address already has an account: its owner
+    is told by mail instead."""
+    await auth.register(
         email=data.email, password=data.password, full_name=data.full_name, client=client
     )
+    return Accepted(detail=SIGN_UP_ANSWER)
 
 
 @router.post(

@@ -28,13 +28,6 @@ class Registration(Strict):
     full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 
 
-class Account(BaseModel):
-    id: uuid.UUID
-    email: str
-    full_name: str
-    email_verified: bool
-
-
 class TokenPair(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)

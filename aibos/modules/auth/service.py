@@ -8,6 +8,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aibos.modules.auth import repository
+from aibos.modules.auth.confirmation import PasswordConfirmation
 from aibos.modules.auth.exceptions import (
     AccountDisabled,
     InvalidCredentials,
@@ -17,14 +18,14 @@ from aibos.modules.auth.exceptions import (
     RefreshTokenReused,
     RegistrationClosed,
     SessionNotFound,
-    WrongPassword,
 )
+from aibos.modules.auth.notices import Notices
 from aibos.modules.auth.passwords import Passwords, check_policy
-from aibos.modules.auth.schemas import Account, SessionPublic, TokenPair
+from aibos.modules.auth.schemas import SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
 from aibos.platform.db import DriverConnections, unit_of_work, utcnow
-from aibos.platform.errors import InvalidInput, Unavailable
+from aibos.platform.errors import Conflict, InvalidInput, Unavailable
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
@@ -51,6 +52,8 @@ class AuthService:
         passwords: Passwords,
         keys: KeyRing,
         limiter: RateLimiter,
+        notices: Notices,
+        confirmation: PasswordConfirmation,
     ) -> None:
         self._settings = settings
         self._driver = driver
@@ -59,6 +62,8 @@ class AuthService:
         self._passwords = passwords
         self._keys = keys
         self._limiter = limiter
+        self._notices = notices
+        self._confirmation = confirmation
         self._refresh_lifetime = timedelta(days=settings.refresh_token_days)
         self._race = timedelta(seconds=settings.refresh_race_seconds)
         identity = directory.identity_rows()
@@ -67,9 +72,8 @@ class AuthService:
         )
         self._sign_in_by_id = repository.sign_in_read(repository.CREDENTIAL_OWNER, identity)
 
-    async def register(
-        self, *, email: str, password: str, full_name: str, client: Client
-    ) -> Account:
+    async def register(self, *, email: str, password: str, full_name: str, client: Client) -> None:
+        """Sign up; an address that has an account gets the same answer, and its owner a mail."""
         settings = self._settings
         if not settings.registration_enabled:
             raise RegistrationClosed()
@@ -81,18 +85,16 @@ class AuthService:
             ]
         )
         check_policy(password, settings=settings, email=email)
-        password_hash = await self._passwords.hash(password)
+        password_hash = await self._passwords.hash(password)  # either way: timing tells nothing
         async with unit_of_work(self._session_factory) as session:
-            user = await self._directory.create(session, email=email, full_name=full_name)
+            try:
+                user = await self._directory.create(session, email=email, full_name=full_name)
+            except Conflict:  # the email is taken (the only unique field given)
+                self._notices.sign_up_attempted(session, email.lower())
+                return
             await repository.update_credential(
                 session, user.id, password_hash=password_hash, password_changed_at=utcnow()
             )
-        return Account(
-            id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            email_verified=user.email_verified,
-        )
 
     async def login(self, *, email: str, password: str, client: Client) -> TokenPair:
         settings = self._settings
@@ -263,18 +265,7 @@ class AuthService:
             await repository.revoke_sessions(session, utcnow(), session_id=session_id)
 
     async def change_password(self, principal: Principal, *, current: str, new: str) -> None:
-        async with self._session_factory() as session:
-            stored = await repository.password_hash(session, principal.user_id)
-            user = await self._directory.get(session, principal.user_id)
-        if stored is None or user is None:
-            raise WrongPassword()
-        # Guesses here count against the account as sign-ins do: a stolen access token is no
-        # way around the login limit.
-        account = ("login-account", user.email.lower())
-        await self._limiter.hit(*account, self._settings.rate_limit_login_per_account)
-        if not await self._passwords.verify(stored, current):
-            raise WrongPassword()
-        self._limiter.give_back(*account)
+        user = await self._confirmation.confirmed_user(principal.user_id, current)
         check_policy(new, settings=self._settings, email=user.email)
         await self._set_password(principal.user_id, await self._passwords.hash(new))
 

@@ -21,6 +21,7 @@ from aibos.platform.settings import Settings
 
 ACCESS = "access"
 REQUIRED_CLAIMS = ["sub", "iss", "aud", "iat", "nbf", "exp", "jti", "type", "sid", "roles"]
+NUMERIC_DATES = ("iat", "nbf", "exp")  # RFC 7519 NumericDate: a JSON number, never a string
 _MAX_REMEMBERED_TOKENS = 10_000
 
 
@@ -139,6 +140,8 @@ class KeyRing:
             )
             if claims["type"] != ACCESS or not isinstance(claims["roles"], list):
                 raise InvalidToken()
+            if not all(_is_number(claims[name]) for name in NUMERIC_DATES):
+                raise InvalidToken()
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
                 session_id=uuid.UUID(claims["sid"]),
@@ -160,6 +163,10 @@ class KeyRing:
             jwk = codec.to_jwk(key.verifying, as_dict=True)
             published.append({**jwk, "kid": key.kid, "alg": key.algorithm, "use": "sig"})
         return {"keys": published}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def new_opaque_token() -> tuple[str, str]:

@@ -2,6 +2,7 @@ from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aibos.modules.ledger.service.accounts import AccountService
+from aibos.modules.ledger.service.actors import ActorGuard
 from aibos.modules.ledger.service.chart_io import ChartFiles
 from aibos.modules.ledger.service.entries import EntryService
 from aibos.modules.ledger.service.periods import PeriodService
@@ -24,3 +25,4 @@ class LedgerContainer(containers.DeclarativeContainer):
     entries = providers.Singleton(EntryService, engine=engine, driver=driver, settings=settings)
     reports = providers.Singleton(ReportService, engine=engine, settings=settings)
     year_end = providers.Singleton(YearEnd, engine=engine, entries=entries, settings=settings)
+    actors = providers.Singleton(ActorGuard)

@@ -144,3 +144,8 @@ class ReversalBeforeOriginal(InvalidInput):
 class FiscalYearInvalid(InvalidInput):
     error_code = "FISCAL_YEAR_INVALID"
     title = "A fiscal year starts on the first day of a month"
+
+
+class UserHasHistory(Conflict):
+    error_code = "USER_HAS_HISTORY"
+    title = "The user acted on the books and cannot be deleted"

@@ -39,8 +39,20 @@ class UserCreated:
 
 @dataclass(frozen=True, slots=True)
 class UserEmailChanged:
+    """An administrator set another user's email: it applies at once."""
+
     user_id: uuid.UUID
     email: str
+    previous_email: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserEmailChangeRequested:
+    """A user asked for a new email: it waits in pending_email until confirmed from that box."""
+
+    user_id: uuid.UUID
+    email: str  # the address in use, which is told
+    pending_email: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +66,17 @@ class UserRolesChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class UserErased:
+    """The user's personal fields were blanked and the account deactivated; the row stays."""
+
+    user_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class UserDeleting:
     """Published just before the user's row is deleted, in the same transaction: what refers to
-    it goes with it (foreign keys cascade), so subscribers only wait for their own writers."""
+    it goes with it (foreign keys cascade), so subscribers wait for their own writers, or raise
+    to refuse the deletion (the ledger does for anyone it names)."""
 
     user_id: uuid.UUID
 
@@ -103,9 +123,17 @@ class UserDirectory(Protocol):
     async def make_active_admin(self, session: AsyncSession, user_id: uuid.UUID) -> None: ...
 
     async def confirm_email(self, session: AsyncSession, *, user_id: uuid.UUID, email: str) -> bool:
-        """Mark the email verified if it is still the user's email."""
+        """Mark the email verified if it is still the user's email; if it is their pending
+        email, it becomes their email. False if it is neither (or another account took it)."""
         ...
 
     async def permissions_of(self, roles: Iterable[str]) -> frozenset[str]:
         """Every permission the roles grant, from the role table."""
+        ...
+
+
+class PasswordCheck(Protocol):
+    async def confirm(self, user_id: uuid.UUID, password: str) -> None:
+        """Raise unless this is the user's current password; a wrong one counts as a sign-in
+        guess against the account."""
         ...

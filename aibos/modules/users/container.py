@@ -11,6 +11,7 @@ class UsersContainer(containers.DeclarativeContainer):
     driver = providers.Dependency(instance_of=DriverConnections)
     session_factory = providers.Dependency(instance_of=async_sessionmaker)
     events = providers.Dependency(instance_of=EventBus)
+    password_check = providers.Dependency(instance_of=object)  # users.api.PasswordCheck, by auth
 
     roles = providers.Singleton(RoleBook, engine=engine)
     service = providers.Singleton(
@@ -20,5 +21,6 @@ class UsersContainer(containers.DeclarativeContainer):
         session_factory=session_factory,
         events=events,
         roles=roles,
+        password_check=password_check,
     )
     directory = providers.Singleton(Directory, events=events, roles=roles)

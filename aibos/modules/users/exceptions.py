@@ -34,3 +34,8 @@ class FieldNotAllowed(PermissionDenied):
 class NotYourRecord(PermissionDenied):
     error_code = "PERMISSION_DENIED"
     title = "You may only read and change your own record"
+
+
+class CurrentPasswordRequired(InvalidInput):
+    error_code = "CURRENT_PASSWORD_REQUIRED"
+    title = "Changing your email needs your current password (current_password)"

@@ -12,6 +12,8 @@ class User(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320, unique=True)
+    # A new address asked for by its owner: it replaces `email` once the link sent to it is used.
+    pending_email: str | None = Field(default=None, max_length=320)
     username: str | None = Field(default=None, max_length=32, unique=True)
     full_name: str = Field(default="", max_length=200)
     is_active: bool = Field(default=True)

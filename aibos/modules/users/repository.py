@@ -38,6 +38,7 @@ roles = table_of(Role)
 USER_COLUMNS = (
     users.c.id,
     users.c.email,
+    users.c.pending_email,
     users.c.username,
     users.c.full_name,
     users.c.is_active,
@@ -92,6 +93,11 @@ async def identity_by_id(executor: Executor, user_id: uuid.UUID) -> list[Record]
 async def identity_by_email(executor: Executor, email: str) -> list[Record]:
     """As identity_by_id, found by email (stored lower case)."""
     return list(await executor.execute(_IDENTITY_BY_EMAIL, {"email": email.lower()}))
+
+
+async def email_in_use(executor: Executor, email: str) -> bool:
+    found = await executor.execute(select(users.c.id).where(users.c.email == email.lower()))
+    return found.first() is not None
 
 
 def id_by_email(email: BindParameter[str]) -> ScalarSelect[uuid.UUID]:

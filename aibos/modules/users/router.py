@@ -45,7 +45,9 @@ async def read_me(request: Request, principal: CurrentPrincipal) -> UserPublic:
 async def update_me(
     principal: CurrentPrincipal, users: Users, changes: UserSelfUpdate
 ) -> UserPublic:
-    """Change your name, username or email; a new email must be verified again."""
+    """Change your name, username or email. A new email needs current_password, and until the
+    link mailed to it is followed, sign-in and password resets stay with the old one (which is
+    told of the change)."""
     return await users.update(principal, principal.user_id, changes.model_dump(exclude_unset=True))
 
 
@@ -77,14 +79,18 @@ async def read_user(user_id: uuid.UUID, principal: CurrentPrincipal, users: User
 async def update_user(
     user_id: uuid.UUID, principal: CurrentPrincipal, users: Users, changes: UserUpdate
 ) -> UserPublic:
-    """Change some fields of a user: your own, or anyone's with users:manage."""
+    """Change some fields of a user: your own (as PATCH /users/me), or anyone's with
+    users:manage; another user's new email applies at once and the old address is told."""
     return await users.update(principal, user_id, changes.model_dump(exclude_unset=True))
 
 
 @router.put("/{user_id}", dependencies=[CanManage])
-async def replace_user(user_id: uuid.UUID, users: Users, data: UserReplace) -> UserPublic:
-    """Replace a user's profile fields."""
-    return await users.replace(user_id, data)
+async def replace_user(
+    user_id: uuid.UUID, principal: CurrentPrincipal, users: Users, data: UserReplace
+) -> UserPublic:
+    """Replace a user's profile fields; another user's new email applies at once (they are told
+    at the old one), your own needs current_password and waits for confirmation."""
+    return await users.replace(principal, user_id, data)
 
 
 @router.put("/{user_id}/roles", dependencies=[CanManage])
@@ -105,8 +111,16 @@ async def reactivate_user(user_id: uuid.UUID, users: Users) -> UserPublic:
     return await users.set_active(user_id, active=True)
 
 
+@router.post("/{user_id}/erase", dependencies=[CanManage])
+async def erase_user(user_id: uuid.UUID, users: Users) -> UserPublic:
+    """Erase a user's personal data: name and email blanked, deactivated, sessions and password
+    gone; the record stays, so everything they did still names them."""
+    return await users.erase(user_id)
+
+
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CanManage])
 async def delete_user(user_id: uuid.UUID, users: Users) -> Response:
-    """Delete a user and everything auth keeps of them."""
+    """Delete a user and everything auth keeps of them; refused (409 USER_HAS_HISTORY) for anyone
+    the ledger names: deactivate or erase them instead."""
     await users.delete(user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

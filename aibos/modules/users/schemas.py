@@ -34,6 +34,9 @@ class Strict(BaseModel):
 class UserPublic(BaseModel):
     id: uuid.UUID
     email: str
+    pending_email: str | None = Field(
+        description="A new email asked for and not yet confirmed; `email` is used until then"
+    )
     username: str | None
     full_name: str
     roles: list[str]
@@ -48,12 +51,25 @@ class UsersPublic(BaseModel):
     count: int
 
 
+CurrentPassword = Annotated[
+    str | None,
+    Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="Your password: needed to change your own email",
+    ),
+]
+
+
 class UserSelfUpdate(Strict):
-    """Fields left out stay as they are; `username: null` removes the username."""
+    """Fields left out stay as they are; `username: null` removes the username. A new email of
+    your own needs `current_password` and waits in `pending_email` until confirmed."""
 
     full_name: FullName | None = None
     username: Username | None = None
     email: Email | None = None
+    current_password: CurrentPassword = None
 
     @field_validator("full_name", "email", "email_verified", check_fields=False)
     @classmethod
@@ -72,6 +88,7 @@ class UserReplace(Strict):
     username: Username | None
     full_name: FullName
     email_verified: bool
+    current_password: CurrentPassword = None
 
 
 class UserCreate(Strict):

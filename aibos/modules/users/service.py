@@ -15,14 +15,17 @@ from aibos.modules.users.api import (
     DEFAULT_ROLE,
     MANAGE_USERS,
     READ_USERS,
+    PasswordCheck,
     UserCreated,
     UserDeactivated,
     UserDeleting,
-    UserEmailChanged,
+    UserErased,
     UserIdentity,
     UserRolesChanged,
 )
+from aibos.modules.users.email_change import confirmed, email_change
 from aibos.modules.users.exceptions import (
+    CurrentPasswordRequired,
     EmailTaken,
     FieldNotAllowed,
     LastAdministrator,
@@ -44,6 +47,7 @@ from aibos.platform.events import EventBus
 from aibos.platform.security import Principal
 
 ROLE_CACHE_SECONDS = 1.0
+ERASED_NAME = "Erased user"
 
 
 class RoleBook:
@@ -91,8 +95,10 @@ class UserService:
         session_factory: async_sessionmaker[AsyncSession],
         events: EventBus,
         roles: RoleBook,
+        password_check: PasswordCheck,
     ) -> None:
         self._engine = engine
+        self._password_check = password_check
         self._reader = for_reading(engine)
         self._driver = driver
         self._session_factory = session_factory
@@ -138,14 +144,33 @@ class UserService:
         _may_touch(actor, user_id, MANAGE_USERS)
         if "email_verified" in changes and not actor.can(MANAGE_USERS):
             raise FieldNotAllowed("Only an administrator may set email_verified.")
+        own = actor.user_id == user_id
+        await self._confirm_own_email_change(own, user_id, changes)
         async with unit_of_work(self._session_factory) as session:
-            await self._apply(session, user_id, changes)
+            await self._apply(session, user_id, changes, own=own)
             return await _public(session, user_id)
 
-    async def replace(self, user_id: uuid.UUID, data: UserReplace) -> UserPublic:
+    async def replace(self, actor: Principal, user_id: uuid.UUID, data: UserReplace) -> UserPublic:
+        changes, own = data.model_dump(), actor.user_id == user_id
+        await self._confirm_own_email_change(own, user_id, changes)
         async with unit_of_work(self._session_factory) as session:
-            await self._apply(session, user_id, data.model_dump())
+            await self._apply(session, user_id, changes, own=own)
             return await _public(session, user_id)
+
+    async def _confirm_own_email_change(
+        self, own: bool, user_id: uuid.UUID, changes: dict[str, Any]
+    ) -> None:
+        """A new email of your own needs your password: a stolen access token is not enough."""
+        password = changes.pop("current_password", None)
+        if not own or changes.get("email") is None:
+            return
+        async with self._reader.connect() as connection:
+            row = await repository.user_by_id(connection, user_id)
+        if row is None or row.email == changes["email"]:
+            return
+        if password is None:
+            raise CurrentPasswordRequired("Send current_password with the new email.")
+        await self._password_check.confirm(user_id, password)
 
     async def assign_roles(self, user_id: uuid.UUID, roles: list[str]) -> UserPublic:
         await self._roles.check_known(roles)
@@ -176,21 +201,38 @@ class UserService:
             await self._events.publish(session, UserDeleting(user_id=user_id))
             await repository.delete_user(session, user_id)
 
+    async def erase(self, user_id: uuid.UUID) -> UserPublic:
+        """Blank the personal fields and deactivate, keeping the row every record names."""
+        async with unit_of_work(self._session_factory) as session:
+            await _keep_an_admin(session, await _existing(session, user_id))
+            erased = {
+                "full_name": ERASED_NAME,
+                "email": f"erased-{user_id.hex}@erased.invalid",  # RFC 2606: never delivered
+                "username": None,
+                "is_active": False,
+                "email_verified": False,
+                "updated_at": utcnow(),
+            }
+            await repository.update_user(session, user_id, erased)
+            await self._events.publish(session, UserErased(user_id=user_id))
+            return await _public(session, user_id)
+
     async def _apply(
-        self, session: AsyncSession, user_id: uuid.UUID, changes: dict[str, Any]
+        self, session: AsyncSession, user_id: uuid.UUID, changes: dict[str, Any], *, own: bool
     ) -> None:
         current = await _existing(session, user_id)
-        new_email: str | None = changes.get("email")
-        email_changed = new_email is not None and new_email != current.email
-        if email_changed and "email_verified" not in changes:
-            changes["email_verified"] = False
+        new_email: str | None = changes.pop("email", None)
+        event = None
+        if new_email is not None:
+            email_values, event = await email_change(session, current, new_email, own=own)
+            changes = {**email_values, **changes}  # an administrator's email_verified wins
         try:
             async with session.begin_nested():
                 await repository.update_user(session, user_id, {**changes, "updated_at": utcnow()})
         except IntegrityError as error:
             _raise_taken(error)
-        if new_email is not None and email_changed:
-            await self._events.publish(session, UserEmailChanged(user_id=user_id, email=new_email))
+        if event is not None:
+            await self._events.publish(session, event)
 
 
 class Directory:
@@ -252,12 +294,16 @@ class Directory:
         await repository.update_user(session, user_id, {"is_active": True, "updated_at": utcnow()})
 
     async def confirm_email(self, session: AsyncSession, *, user_id: uuid.UUID, email: str) -> bool:
+        await repository.lock_user(session, user_id)
         row = await repository.user_by_id(session, user_id)
-        if row is None or row.email != email:
+        values = confirmed(row, email) if row is not None else None
+        if values is None:
             return False
-        await repository.update_user(
-            session, user_id, {"email_verified": True, "updated_at": utcnow()}
-        )
+        try:
+            async with session.begin_nested():
+                await repository.update_user(session, user_id, {**values, "updated_at": utcnow()})
+        except IntegrityError:
+            return False  # another account took the pending address meanwhile
         return True
 
     async def permissions_of(self, roles: Iterable[str]) -> frozenset[str]:

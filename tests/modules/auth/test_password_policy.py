@@ -46,7 +46,7 @@ async def test_a_long_password_is_accepted(client: httpx.AsyncClient, length: in
 
     response = await register(client, email, password)
 
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     await sign_in(client, email, password)
 
 

@@ -97,15 +97,21 @@ async def test_a_reset_link_mailed_to_an_address_the_account_left_is_refused(
 ) -> None:
     person = await sign_up(client)
     token = await reset_token(app, client, person.email)
+    new_email = unique_email("moved")
     moved = await client.patch(
-        "/api/v1/users/me", json={"email": unique_email("moved")}, headers=person.headers
+        "/api/v1/users/me",
+        json={"email": new_email, "current_password": PASSWORD},
+        headers=person.headers,
     )
     assert moved.status_code == 200, moved.text
+    link = token_in(await mail_to(app, new_email, "Confirm"))
+    confirmed = await client.post("/api/v1/auth/verify-email", json={"token": link})
+    assert confirmed.status_code == 204, confirmed.text
 
     response = await client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
 
     assert_problem(response, 422, "INVALID_ACTION_TOKEN")
-    await sign_in(client, moved.json()["email"], PASSWORD)  # the password is unchanged
+    await sign_in(client, new_email, PASSWORD)  # the password is unchanged
 
 
 async def test_a_reset_also_confirms_the_email(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -63,6 +63,7 @@ RECORD_MANAGE = [
     Route("PUT", "/{id}/roles", lambda: {"roles": ["admin"]}),
     Route("POST", "/{id}/deactivate"),
     Route("POST", "/{id}/reactivate"),
+    Route("POST", "/{id}/erase"),
     Route("DELETE", "/{id}", admin_status=204),
 ]
 EVERY_ROUTE = ME + COLLECTION + RECORD_READ_WRITE + RECORD_MANAGE

@@ -61,7 +61,11 @@ def delete(person: Person) -> tuple[str, str, dict[str, Any] | None]:
     return "DELETE", f"{USERS}/{person.id}", None
 
 
-REMOVALS = [demote, deactivate, delete]
+def erase(person: Person) -> tuple[str, str, dict[str, Any] | None]:
+    return "POST", f"{USERS}/{person.id}/erase", None
+
+
+REMOVALS = [demote, deactivate, delete, erase]
 
 
 async def remove(company: Company, action: Any, person: Person, by: Person) -> httpx.Response:
