@@ -59,6 +59,17 @@ async def test_a_user_who_only_approved_an_entry_is_not_deleted(books: Books) ->
     assert_problem(await delete(books, approver), 409, "USER_HAS_HISTORY")
 
 
+async def test_a_user_who_once_changed_another_users_draft_is_not_deleted(books: Books) -> None:
+    changer = await someone(books, "accountant", "controller")
+    entry = created(await books.create(books.debit("cash", "1.00"), books.credit("sales", "1.00")))
+    for amount, by in (("2.00", changer), ("3.00", books.cast.accountant)):
+        body = books.entry(books.debit("cash", amount), books.credit("sales", amount))
+        changed = await books.client.put(f"{ENTRIES}/{entry['id']}", json=body, headers=by.headers)
+        assert changed.status_code == 200, changed.text
+
+    assert_problem(await delete(books, changer), 409, "USER_HAS_HISTORY")
+
+
 async def test_a_user_who_changed_a_period_is_not_deleted(books: Books) -> None:
     closer = await someone(books, "controller")
     assert (await books.set_period(1, "closed", by=closer)).status_code == 200

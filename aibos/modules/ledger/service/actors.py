@@ -19,7 +19,7 @@ ACTOR_COLUMNS = [
         [column for column in table.c if column.name.endswith("_by")] for table in _TABLES
     )
     if columns
-]
+] + [[tables.entry_makers.c.user_id]]  # everyone who changed or submitted another's draft
 
 
 class ActorGuard:
