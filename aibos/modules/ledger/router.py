@@ -20,6 +20,7 @@ from aibos.modules.ledger.schemas import (
     AccountsPublic,
     AccountUpdate,
     ChartLoaded,
+    ClosingEntries,
     EntriesPublic,
     EntryCreate,
     EntryFilters,
@@ -38,6 +39,7 @@ from aibos.modules.ledger.schemas import (
     TrialBalance,
     TrialBalanceRow,
     YearEndClose,
+    YearReopen,
 )
 from aibos.modules.ledger.service.chart_io import default_chart
 from aibos.platform import idempotency
@@ -219,13 +221,33 @@ async def close_fiscal_year(
     once: OnceDep,
     principal: CanManagePeriods,
 ) -> Response:
-    """Year-end close: profit to retained earnings, periods locked, the next year opened."""
+    """Year-end close, from the year's last day on and once nothing dated in it is a draft or
+    awaits approval: the closing entry takes income and expenses to retained earnings on the
+    last day, the open periods close (closing is not locking), the next year opens."""
     return await once.run(
         principal,
         data,
         lambda claim: ledger.year_end().close(
             principal, year_id, retained_earnings_code=data.retained_earnings_code, claim=claim
         ),
+    )
+
+
+@router.post("/fiscal-years/{year_id}/reopen", response_model=FiscalYearPublic)
+async def reopen_fiscal_year(
+    year_id: uuid.UUID,
+    ledger: Ledger,
+    data: YearReopen,
+    once: OnceDep,
+    principal: Annotated[Principal, Depends(require(permissions.REOPEN_YEARS))],
+) -> Response:
+    """Reopen a closed year (administrators only, with a reason) while no later year is closed:
+    its closing entry is reversed on the same day and the year is open again; its periods stay
+    closed until reopened one by one."""
+    return await once.run(
+        principal,
+        data,
+        lambda claim: ledger.year_end().reopen(principal, year_id, reason=data.reason, claim=claim),
     )
 
 
@@ -432,10 +454,23 @@ async def account_ledger(
 
 @router.get("/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance)
 async def trial_balance(
-    ledger: Ledger, end: date, start: date | None = None, format: Format = "json"
+    ledger: Ledger,
+    end: date,
+    start: date | None = None,
+    closing: Annotated[
+        ClosingEntries,
+        Query(
+            description="include (default): after the year-end closing entries dated in the "
+            "range, a closed year's income and expenses at zero; exclude: before them"
+        ),
+    ] = ClosingEntries.INCLUDE,
+    format: Format = "json",
 ) -> TrialBalance | Response:
-    """Opening, debits, credits and closing per account, up to `end` (movements from `start`)."""
-    report = await ledger.reports().trial_balance(start=start, end=end)
+    """Opening, debits, credits and closing per account, up to `end` (movements from `start`).
+
+    `closing=include` (the default) shows the books as they stand, after the year-end closing
+    entries; `closing=exclude` shows them before those dated in the range."""
+    report = await ledger.reports().trial_balance(start=start, end=end, closing=closing)
     if format == "csv":
         rows = [row.model_dump(mode="json") for row in report.rows]
         return csv_response(rows, columns=TrialBalanceRow.model_fields, filename="trial-balance")

@@ -130,6 +130,10 @@ class YearEndClose(Strict):
     retained_earnings_code: Code = Field(description="The equity account that takes the profit")
 
 
+class YearReopen(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+
+
 class PeriodStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -294,6 +298,13 @@ class AccountLedger(BaseModel):
     next_cursor: str | None
 
 
+class ClosingEntries(StrEnum):
+    """Whether the year-end closing entries dated in a report's range count."""
+
+    INCLUDE = "include"  # after closing: income and expenses of a closed year at zero
+    EXCLUDE = "exclude"  # before closing: the year's income and expenses as they were
+
+
 class TrialBalanceRow(BaseModel):
     account_code: str
     account_name: str
@@ -307,6 +318,9 @@ class TrialBalanceRow(BaseModel):
 class TrialBalance(BaseModel):
     start_date: date | None
     end_date: date
+    closing_entries: ClosingEntries = Field(
+        description="include: after the year-end closing entries; exclude: before them"
+    )
     currency: str
     rows: list[TrialBalanceRow]
     total_debits: str

@@ -61,6 +61,7 @@ from aibos.modules.ledger.service.periods import (
     OPEN_YEAR_ON_DAY,
     first_open_day_from,
     open_period_of,
+    posting_refusal,
 )
 from aibos.modules.ledger.tables import (
     accounts,
@@ -565,6 +566,25 @@ class EntryService:
         await self._post(connection, actor, entry, approved=False, closing_year_id=year_id)
         return entry_id
 
+    async def reverse_closing_entry(
+        self, connection: Connection, actor: Principal, entry_id: uuid.UUID, *, description: str
+    ) -> uuid.UUID:
+        """Reverse a closing entry inside the caller's transaction, on its own date and in its
+        own year, whatever its period's status: reopening the year undoes the close."""
+        original = await self._locked(connection, entry_id)
+        data = ReversalRequest(description=description)
+        reversal_id = await self._copy_reversed(
+            connection, actor, original, original.entry_date, data
+        )
+        reversal = await self._locked(connection, reversal_id)
+        await self._post(
+            connection, actor, reversal, approved=False, closing_year_id=original.fiscal_year_id
+        )
+        await connection.execute(
+            update(entries).where(entries.c.id == entry_id).values(status=EntryStatus.REVERSED)
+        )
+        return reversal_id
+
     async def _post(
         self,
         connection: Connection,
@@ -625,7 +645,7 @@ class EntryService:
             }
             number = await connection.scalar(_BOOK, {**marks, **columns})
             if number is None:
-                raise PeriodClosed(f"{day} is not in an open period.")
+                raise await posting_refusal(connection, day)
             return str(number), now
         marks["year_id"] = year_id or await _open_year_of(connection, day)
         sequence, year_name = (await connection.execute(_NEXT_NUMBERS, {**marks, "count": 1})).one()
@@ -958,5 +978,5 @@ def _upsert_day_balance(dialect_name: str) -> Any:
 async def _open_year_of(connection: Connection, day: date) -> uuid.UUID:
     period = await open_period_of(connection, day)
     if period is None:
-        raise PeriodClosed(f"{day} is not in an open period.")
+        raise await posting_refusal(connection, day)
     return period[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,13 +18,15 @@ from aibos.modules.ledger.schemas import (
     AccountBalance,
     AccountLedger,
     AccountType,
+    ClosingEntries,
     LedgerLine,
     MfrsClass,
     Statement,
     StatementLine,
     TrialBalance,
-    TrialBalanceRow,
 )
+from aibos.modules.ledger.service.day_sums import by_class, mfrs_classes, sums, sums_between
+from aibos.modules.ledger.service.trial_balance import trial_balance
 from aibos.modules.ledger.tables import accounts, daily_balances, entries, fiscal_years, lines
 from aibos.platform.db import for_reading
 from aibos.platform.errors import InvalidInput
@@ -46,23 +47,6 @@ FINANCIAL_POSITION = [
     (MfrsClass.NON_CURRENT_LIABILITY, "Non-current liabilities"),
     (MfrsClass.CURRENT_LIABILITY, "Current liabilities"),
 ]
-Sums = dict[uuid.UUID, tuple[int, int]]
-
-
-async def _sums(connection: AsyncConnection, *, after: date | None, until: date) -> Sums:
-    """Posted (debit, credit) per account for days in (after, until]."""
-    query = (
-        select(
-            daily_balances.c.account_id,
-            func.sum(daily_balances.c.debit),
-            func.sum(daily_balances.c.credit),
-        )
-        .where(daily_balances.c.day <= until)
-        .group_by(daily_balances.c.account_id)
-    )
-    if after is not None:
-        query = query.where(daily_balances.c.day > after)
-    return {row[0]: (int(row[1]), int(row[2])) for row in await connection.execute(query)}
 
 
 class ReportService:
@@ -180,57 +164,23 @@ class ReportService:
             opening += _normal(kind, debit, credit)
         return opening
 
-    async def trial_balance(self, *, start: date | None, end: date) -> TrialBalance:
+    async def trial_balance(
+        self, *, start: date | None, end: date, closing: ClosingEntries
+    ) -> TrialBalance:
         """Opening, debits, credits and closing per account; debits always equal credits."""
-        _check_range(start, end)
         async with self._reader.connect() as connection:
-            opening = (
-                await _sums(connection, after=None, until=start - timedelta(days=1))
-                if start
-                else {}
+            return await trial_balance(
+                connection, start=start, end=end, closing=closing, currency=self._currency
             )
-            movement = await _sums(
-                connection, after=start - timedelta(days=1) if start else None, until=end
-            )
-            chart = (await connection.execute(select(accounts).order_by(accounts.c.code))).all()
-        rows, total_debits, total_credits = [], 0, 0
-        for account in chart:
-            open_debit, open_credit = opening.get(account.id, (0, 0))
-            debits, credits = movement.get(account.id, (0, 0))
-            if not (open_debit or open_credit or debits or credits):
-                continue
-            total_debits += debits
-            total_credits += credits
-            rows.append(
-                TrialBalanceRow(
-                    account_code=account.code,
-                    account_name=account.name,
-                    type=account.type,
-                    opening=self._money(open_debit - open_credit),
-                    debits=self._money(debits),
-                    credits=self._money(credits),
-                    closing=self._money(open_debit - open_credit + debits - credits),
-                )
-            )
-        return TrialBalance(
-            start_date=start,
-            end_date=end,
-            currency=self._currency,
-            rows=rows,
-            total_debits=self._money(total_debits),
-            total_credits=self._money(total_credits),
-        )
 
     async def profit_or_loss(self, *, start: date, end: date) -> Statement:
         _check_range(start, end)
         previous_start, previous_end = _previous_range(start, end)
         async with self._reader.connect() as connection:
-            classes = await _classes(connection)
-            current = await _sums(connection, after=start - timedelta(days=1), until=end)
-            previous = await _sums(
-                connection, after=previous_start - timedelta(days=1), until=previous_end
-            )
-        now, before = _by_class(current, classes), _by_class(previous, classes)
+            classes = await mfrs_classes(connection)
+            current = await sums_between(connection, start, end, closing=False)
+            previous = await sums_between(connection, previous_start, previous_end, closing=False)
+        now, before = by_class(current, classes), by_class(previous, classes)
         lines_out, profit_now, profit_before = [], 0, 0
         for mfrs_class, label, sign in PROFIT_OR_LOSS:
             # Income is credit-normal: its amount is credits less debits; expenses the reverse.
@@ -249,7 +199,7 @@ class ReportService:
 
     async def financial_position(self, *, as_of: date, compare_to: date | None) -> Statement:
         async with self._reader.connect() as connection:
-            classes = await _classes(connection)
+            classes = await mfrs_classes(connection)
             year_start = await _year_start(connection, as_of)
             comparative = compare_to or year_start - timedelta(days=1)
             comparative_start = await _year_start(connection, comparative)
@@ -273,9 +223,9 @@ class ReportService:
         as_of: date,
         year_start: date,
     ) -> dict[str, int]:
-        total = _by_class(await _sums(connection, after=None, until=as_of), classes)
-        before_year = _by_class(
-            await _sums(connection, after=None, until=year_start - timedelta(days=1)), classes
+        total = by_class(await sums(connection, after=None, until=as_of), classes)
+        before_year = by_class(
+            await sums(connection, after=None, until=year_start - timedelta(days=1)), classes
         )
         profit_classes = [mfrs_class for mfrs_class, _, _ in PROFIT_OR_LOSS]
         # debit-positive sums: assets as they are, the rest turned to their credit side
@@ -354,19 +304,6 @@ async def _account_days(
 
 def _normal(kind: AccountType, debit: int, credit: int) -> int:
     return debit - credit if kind in DEBIT_NORMAL else credit - debit
-
-
-def _by_class(sums: Sums, classes: dict[uuid.UUID, str]) -> defaultdict[str, int]:
-    """Debit-positive totals per MFRS class."""
-    totals: defaultdict[str, int] = defaultdict(int)
-    for account_id, (debit, credit) in sums.items():
-        totals[classes[account_id]] += debit - credit
-    return totals
-
-
-async def _classes(connection: AsyncConnection) -> dict[uuid.UUID, str]:
-    rows = await connection.execute(select(accounts.c.id, accounts.c.mfrs_class))
-    return {row.id: row.mfrs_class for row in rows}
 
 
 async def _year_start(connection: AsyncConnection, day: date) -> date:
