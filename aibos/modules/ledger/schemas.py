@@ -336,6 +336,8 @@ class StatementLine(BaseModel):
 
 class Statement(BaseModel):
     title: str
+    start_date: date | None = Field(description="First day covered; none for a position")
+    end_date: date = Field(description="Last day covered, or the day of a position")
     currency: str
     period: str
     comparative_period: str

@@ -351,6 +351,17 @@ async def test_profit_or_loss_comes_as_csv(story: Books) -> None:
     assert {row["key"]: row["amount"] for row in rows} == PROFIT_OR_LOSS_2030
 
 
+async def test_profit_or_loss_without_dates_needs_a_fiscal_year_holding_today(
+    story: Books,
+) -> None:
+    response = await story.client.get(
+        "/api/v1/ledger/reports/profit-or-loss", headers=story.cast.auditor.headers
+    )
+
+    body = assert_problem(response, 422, "NO_FISCAL_YEAR")
+    assert "start and end" in body["detail"]
+
+
 async def test_profit_or_loss_needs_the_end_after_the_start(story: Books) -> None:
     response = await story.client.get(
         "/api/v1/ledger/reports/profit-or-loss",

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aibos.modules.ledger.exceptions import AccountNotFound
+from aibos.modules.ledger.exceptions import AccountNotFound, NoFiscalYear
 from aibos.modules.ledger.money import to_decimal_string
 from aibos.modules.ledger.schemas import (
     DEBIT_NORMAL,
@@ -26,6 +26,7 @@ from aibos.modules.ledger.schemas import (
     TrialBalance,
 )
 from aibos.modules.ledger.service.day_sums import by_class, mfrs_classes, sums, sums_between
+from aibos.modules.ledger.service.periods import today, year_covering
 from aibos.modules.ledger.service.trial_balance import trial_balance
 from aibos.modules.ledger.tables import accounts, daily_balances, entries, fiscal_years, lines
 from aibos.platform.db import for_reading
@@ -165,18 +166,26 @@ class ReportService:
         return opening
 
     async def trial_balance(
-        self, *, start: date | None, end: date, closing: ClosingEntries
+        self, *, start: date | None, end: date | None, closing: ClosingEntries
     ) -> TrialBalance:
-        """Opening, debits, credits and closing per account; debits always equal credits."""
+        """Opening, debits, credits and closing per account up to `end` (default: today)."""
         async with self._reader.connect() as connection:
             return await trial_balance(
-                connection, start=start, end=end, closing=closing, currency=self._currency
+                connection,
+                start=start,
+                end=end or today(),
+                closing=closing,
+                currency=self._currency,
             )
 
-    async def profit_or_loss(self, *, start: date, end: date) -> Statement:
-        _check_range(start, end)
-        previous_start, previous_end = _previous_range(start, end)
+    async def profit_or_loss(self, *, start: date | None, end: date | None) -> Statement:
+        """By default the fiscal year to date: from the start of the year holding `end` (by
+        default today) to `end`."""
         async with self._reader.connect() as connection:
+            end = end or today()
+            start = start or await _start_of_year_holding(connection, end)
+            _check_range(start, end)
+            previous_start, previous_end = _previous_range(start, end)
             classes = await mfrs_classes(connection)
             current = await sums_between(connection, start, end, closing=False)
             previous = await sums_between(connection, previous_start, previous_end, closing=False)
@@ -191,13 +200,17 @@ class ReportService:
         lines_out.append(self._line("profit", "Profit for the period", profit_now, profit_before))
         return Statement(
             title="Statement of profit or loss",
+            start_date=start,
+            end_date=end,
             currency=self._currency,
             period=f"{start} to {end}",
             comparative_period=f"{previous_start} to {previous_end}",
             lines=lines_out,
         )
 
-    async def financial_position(self, *, as_of: date, compare_to: date | None) -> Statement:
+    async def financial_position(self, *, as_of: date | None, compare_to: date | None) -> Statement:
+        """As at the end of `as_of` (default: today)."""
+        as_of = as_of or today()
         async with self._reader.connect() as connection:
             classes = await mfrs_classes(connection)
             year_start = await _year_start(connection, as_of)
@@ -210,6 +223,8 @@ class ReportService:
         ]
         return Statement(
             title="Statement of financial position",
+            start_date=None,
+            end_date=as_of,
             currency=self._currency,
             period=f"as at {as_of}",
             comparative_period=f"as at {comparative}",
@@ -304,6 +319,14 @@ async def _account_days(
 
 def _normal(kind: AccountType, debit: int, credit: int) -> int:
     return debit - credit if kind in DEBIT_NORMAL else credit - debit
+
+
+async def _start_of_year_holding(connection: AsyncConnection, day: date) -> date:
+    year = await year_covering(connection, day)
+    if year is None:
+        raise NoFiscalYear(f"No fiscal year covers {day}: give start and end.")
+    start: date = year.start_date
+    return start
 
 
 async def _year_start(connection: AsyncConnection, day: date) -> date:
