@@ -476,6 +476,7 @@ async def trial_balance(
     report = await ledger.reports().trial_balance(start=start, end=end, closing=closing)
     if format == "csv":
         rows = [row.model_dump(mode="json") for row in report.rows]
+        rows.append({"account_name": "Total", **_totals(report)})
         filename = _dated("trial-balance", report.start_date, report.end_date)
         return csv_response(rows, columns=TrialBalanceRow.model_fields, filename=filename)
     return report
@@ -512,6 +513,14 @@ async def financial_position(
     with the previous year end."""
     statement = await ledger.reports().financial_position(as_of=as_of, compare_to=compare_to)
     return _statement(statement, "financial-position", format)
+
+
+def _totals(report: TrialBalance) -> dict[str, str]:
+    """The total of each column, for the CSV's last row."""
+    totals = report.model_dump(
+        include={f"total_{column}" for column in TrialBalanceRow.model_fields}
+    )
+    return {key.removeprefix("total_"): value for key, value in totals.items()}
 
 
 def _statement(statement: Statement, name: str, format: str) -> Statement | Response:

@@ -60,6 +60,18 @@ CLASSES_OF_TYPE = {
 DEBIT_NORMAL = {AccountType.ASSET, AccountType.EXPENSE}
 
 
+def normal_balance(kind: AccountType, *, is_contra: bool) -> Side:
+    """The side an account's balance normally sits on: its type's, the other one if contra."""
+    debit = (kind in DEBIT_NORMAL) != is_contra
+    return Side.DEBIT if debit else Side.CREDIT
+
+
+CONTRA_DESCRIPTION = (
+    "A contra account (accumulated depreciation, an allowance for impairment, sales returns): "
+    "the opposite normal balance of its type, deducted within its MFRS class in the statements"
+)
+
+
 class AccountCreate(Strict):
     code: Code
     name: Name
@@ -67,6 +79,7 @@ class AccountCreate(Strict):
     mfrs_class: MfrsClass
     parent_code: Code | None = None
     currency: Currency | None = None
+    is_contra: bool = Field(default=False, description=CONTRA_DESCRIPTION)
 
 
 class AccountUpdate(Strict):
@@ -79,8 +92,9 @@ class AccountUpdate(Strict):
     parent_code: Code | None = None
     currency: Currency | None = None
     is_active: bool | None = None
+    is_contra: bool | None = Field(default=None, description=CONTRA_DESCRIPTION)
 
-    @field_validator("code", "name", "mfrs_class", "is_active")
+    @field_validator("code", "name", "mfrs_class", "is_active", "is_contra")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -93,7 +107,8 @@ class AccountPublic(BaseModel):
     code: str
     name: str
     type: AccountType
-    normal_balance: str
+    is_contra: bool = Field(description=CONTRA_DESCRIPTION)
+    normal_balance: Side = Field(description="Its type's, or the other side for a contra account")
     mfrs_class: MfrsClass
     parent_code: str | None
     is_header: bool
@@ -306,13 +321,19 @@ class ClosingEntries(StrEnum):
 
 
 class TrialBalanceRow(BaseModel):
+    """Each balance in the column of its side: a debit balance under debit, a credit one under
+    credit, the other column 0.00."""
+
     account_code: str
     account_name: str
     type: AccountType
-    opening: str = Field(description="Debit positive, credit negative")
-    debits: str
-    credits: str
-    closing: str = Field(description="Debit positive, credit negative")
+    normal_balance: Side
+    opening_debit: str
+    opening_credit: str
+    debits: str = Field(description="Posted debits from the start")
+    credits: str = Field(description="Posted credits from the start")
+    closing_debit: str
+    closing_credit: str
 
 
 class TrialBalance(BaseModel):
@@ -323,8 +344,12 @@ class TrialBalance(BaseModel):
     )
     currency: str
     rows: list[TrialBalanceRow]
+    total_opening_debit: str
+    total_opening_credit: str
     total_debits: str
     total_credits: str
+    total_closing_debit: str
+    total_closing_credit: str
 
 
 class StatementLine(BaseModel):

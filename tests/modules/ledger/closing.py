@@ -55,7 +55,7 @@ async def profit_or_loss(books: Books, start: str, end: str) -> dict[str, dict[s
 
 def closings(report: Json, books: Books) -> dict[str, str]:
     return {
-        row["account_code"].removeprefix(books.prefix): row["closing"]
+        row["account_code"].removeprefix(books.prefix): _signed(row)
         for row in report["rows"]
         if row["account_code"].startswith(books.prefix)
     }
@@ -76,3 +76,9 @@ async def following_year(books: Books) -> Json:
     response = await books.client.get(YEARS, headers=books.cast.auditor.headers)
     found: Json = next(y for y in response.json() if y["name"] == str(books.year + 1))
     return found
+
+
+def _signed(row: Json) -> str:
+    """A row's closing balance as one signed figure, credit negative, for short assertions."""
+    credit: str = row["closing_credit"]
+    return row["closing_debit"] if credit == "0.00" else f"-{credit}"

@@ -14,16 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aibos.modules.ledger.exceptions import AccountNotFound, NoFiscalYear
 from aibos.modules.ledger.money import to_decimal_string
 from aibos.modules.ledger.schemas import (
-    DEBIT_NORMAL,
     AccountBalance,
     AccountLedger,
     AccountType,
     ClosingEntries,
     LedgerLine,
     MfrsClass,
+    Side,
     Statement,
     StatementLine,
     TrialBalance,
+    normal_balance,
 )
 from aibos.modules.ledger.service.day_sums import by_class, mfrs_classes, sums, sums_between
 from aibos.modules.ledger.service.periods import today, year_covering
@@ -70,7 +71,7 @@ class ReportService:
             currency=self._currency,
             debit=self._money(debit),
             credit=self._money(credit),
-            balance=self._money(_normal(AccountType(account.type), debit, credit)),
+            balance=self._money(_normal(_side(account), debit, credit)),
         )
 
     async def ledger(
@@ -105,7 +106,7 @@ class ReportService:
                     lines.c.entry_date >= position[0], tuple_(*order) > tuple_(*position)
                 )
             rows = (await connection.execute(query)).all()
-        kind = AccountType(account.type)
+        kind = _side(account)
         running, page = opening, []
         for row in rows[:size]:
             running += _normal(kind, row.debit, row.credit)
@@ -138,7 +139,7 @@ class ReportService:
         start: date | None,
         position: tuple[date, int, int] | None,
     ) -> int:
-        account_id, kind = account.id, AccountType(account.type)
+        account_id, kind = account.id, _side(account)
         before = position[0] if position else start
         if before is None:
             return 0
@@ -317,8 +318,13 @@ async def _account_days(
     return int(debit), int(credit)
 
 
-def _normal(kind: AccountType, debit: int, credit: int) -> int:
-    return debit - credit if kind in DEBIT_NORMAL else credit - debit
+def _side(account: Any) -> Side:
+    return normal_balance(AccountType(account.type), is_contra=account.is_contra)
+
+
+def _normal(side: Side, debit: int, credit: int) -> int:
+    """The balance, positive on the account's normal side."""
+    return debit - credit if side is Side.DEBIT else credit - debit
 
 
 async def _start_of_year_holding(connection: AsyncConnection, day: date) -> date:
