@@ -7,7 +7,7 @@ import io
 from importlib.resources import files
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aibos.modules.ledger.exceptions import AccountNotFound, InvalidAccount
@@ -30,6 +30,8 @@ def default_chart() -> str:
 
 def parse(text: str) -> list[AccountCreate]:
     """The accounts of a chart CSV, or the first thing wrong with it, by line."""
+    if "\x00" in text:
+        raise InvalidAccount("The CSV holds a NUL character.")
     try:
         return _accounts_in(csv.DictReader(io.StringIO(text)))
     except csv.Error as error:
@@ -64,8 +66,9 @@ def _accounts_in(reader: csv.DictReader[str]) -> list[AccountCreate]:
 
 async def _place(connection: AsyncConnection, row: AccountCreate, line_number: int) -> None:
     """Put the account of this CSV line under its parent, or say which line names which."""
+    account_id = await connection.scalar(select(accounts.c.id).where(accounts.c.code == row.code))
     try:
-        parent_id = await parent_for(connection, row.parent_code, row.type, child_id=None)
+        parent_id = await parent_for(connection, row.parent_code, row.type, child_id=account_id)
     except AccountNotFound as error:
         raise InvalidAccount(
             f"Line {line_number}: parent {row.parent_code} is neither in the chart nor the file."
@@ -74,7 +77,7 @@ async def _place(connection: AsyncConnection, row: AccountCreate, line_number: i
         error.detail = f"Line {line_number}: {error.detail}"
         raise
     await connection.execute(
-        update(accounts).where(accounts.c.code == row.code).values(parent_id=parent_id)
+        update(accounts).where(accounts.c.id == account_id).values(parent_id=parent_id)
     )
 
 
