@@ -3,7 +3,7 @@
 Until then sign-in and password resets stay with the verified address in `email`.
 
 Revision ID: 0006identity
-Revises: 0005
+Revises: 0006checker
 Create Date: 2026-12-06
 """
 
@@ -19,10 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users_user") as table:
-        table.add_column(sa.Column("pending_email", sa.String(length=320), nullable=True))
+    op.add_column("users_user", sa.Column("pending_email", sa.String(length=320), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users_user") as table:
-        table.drop_column("pending_email")
+    # In place: on SQLite a batch copy of the table would cascade to what refers to users.
+    op.drop_column("users_user", "pending_email")

@@ -7,3 +7,4 @@ POST = "ledger:entries:post"
 APPROVE = "ledger:entries:approve"
 MANAGE_PERIODS = "ledger:periods:manage"
 KEEP_RATES = "ledger:rates:write"
+REOPEN_YEARS = "ledger:years:reopen"  # no role has it: only an administrator (`*`)

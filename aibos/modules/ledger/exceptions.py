@@ -149,3 +149,33 @@ class FiscalYearInvalid(InvalidInput):
 class UserHasHistory(Conflict):
     error_code = "USER_HAS_HISTORY"
     title = "The user acted on the books and cannot be deleted"
+
+
+class NoFiscalYear(InvalidInput):
+    error_code = "NO_FISCAL_YEAR"
+    title = "No fiscal year covers the date"
+
+
+class FiscalYearNotEnded(Conflict):
+    error_code = "FISCAL_YEAR_NOT_ENDED"
+    title = "A fiscal year is closed on or after its last day"
+
+
+class FiscalYearHasUnposted(Conflict):
+    error_code = "FISCAL_YEAR_HAS_UNPOSTED"
+    title = "Drafts or entries awaiting approval are dated in the fiscal year"
+
+
+class FiscalYearNotClosed(Conflict):
+    error_code = "FISCAL_YEAR_NOT_CLOSED"
+    title = "Only a closed fiscal year is reopened"
+
+
+class LaterYearClosed(Conflict):
+    error_code = "LATER_YEAR_CLOSED"
+    title = "A later fiscal year is closed: reopen it first"
+
+
+class FiscalYearLocked(Conflict):
+    error_code = "FISCAL_YEAR_LOCKED"
+    title = "The period of the closing entry is locked"

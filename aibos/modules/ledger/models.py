@@ -27,6 +27,7 @@ class Account(SQLModel, table=True):
         default=None, sa_column=Column(ForeignKey("ledger_account.id"), nullable=True, index=True)
     )
     currency: str | None = Field(default=None, max_length=3)  # postings only in this currency
+    is_contra: bool = Field(default=False)  # normal balance opposite to its type's
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

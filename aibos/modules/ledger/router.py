@@ -20,6 +20,7 @@ from aibos.modules.ledger.schemas import (
     AccountsPublic,
     AccountUpdate,
     ChartLoaded,
+    ClosingEntries,
     EntriesPublic,
     EntryCreate,
     EntryFilters,
@@ -38,6 +39,7 @@ from aibos.modules.ledger.schemas import (
     TrialBalance,
     TrialBalanceRow,
     YearEndClose,
+    YearReopen,
 )
 from aibos.modules.ledger.service.chart_io import default_chart
 from aibos.platform import idempotency
@@ -219,13 +221,33 @@ async def close_fiscal_year(
     once: OnceDep,
     principal: CanManagePeriods,
 ) -> Response:
-    """Year-end close: profit to retained earnings, periods locked, the next year opened."""
+    """Year-end close, from the year's last day on and once nothing dated in it is a draft or
+    awaits approval: the closing entry takes income and expenses to retained earnings on the
+    last day, the open periods close (closing is not locking), the next year opens."""
     return await once.run(
         principal,
         data,
         lambda claim: ledger.year_end().close(
             principal, year_id, retained_earnings_code=data.retained_earnings_code, claim=claim
         ),
+    )
+
+
+@router.post("/fiscal-years/{year_id}/reopen", response_model=FiscalYearPublic)
+async def reopen_fiscal_year(
+    year_id: uuid.UUID,
+    ledger: Ledger,
+    data: YearReopen,
+    once: OnceDep,
+    principal: Annotated[Principal, Depends(require(permissions.REOPEN_YEARS))],
+) -> Response:
+    """Reopen a closed year (administrators only, with a reason) while no later year is closed:
+    its closing entry is reversed on the same day and the year is open again; its periods stay
+    closed until reopened one by one."""
+    return await once.run(
+        principal,
+        data,
+        lambda claim: ledger.year_end().reopen(principal, year_id, reason=data.reason, claim=claim),
     )
 
 
@@ -434,36 +456,83 @@ async def account_ledger(
 
 @router.get("/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance)
 async def trial_balance(
-    ledger: Ledger, end: date, start: date | None = None, format: Format = "json"
+    ledger: Ledger,
+    end: Annotated[date | None, Query(description="Last day (default: today)")] = None,
+    start: Annotated[
+        date | None, Query(description="First day of the movements (default: since the first)")
+    ] = None,
+    closing: Annotated[
+        ClosingEntries,
+        Query(
+            description="include (default): after the year-end closing entries dated in the "
+            "range, a closed year's income and expenses at zero; exclude: before them"
+        ),
+    ] = ClosingEntries.INCLUDE,
+    format: Format = "json",
 ) -> TrialBalance | Response:
-    """Opening, debits, credits and closing per account, up to `end` (movements from `start`)."""
-    report = await ledger.reports().trial_balance(start=start, end=end)
+    """Opening, debits, credits and closing per account, up to `end` (default: today), with the
+    movements from `start` (default: since the beginning).
+
+    `closing=include` (the default) shows the books as they stand, after the year-end closing
+    entries; `closing=exclude` shows them before those dated in the range."""
+    report = await ledger.reports().trial_balance(start=start, end=end, closing=closing)
     if format == "csv":
         rows = [row.model_dump(mode="json") for row in report.rows]
-        return csv_response(rows, columns=TrialBalanceRow.model_fields, filename="trial-balance")
+        rows.append({"account_name": "Total", **_totals(report)})
+        filename = _dated("trial-balance", report.start_date, report.end_date)
+        return csv_response(rows, columns=TrialBalanceRow.model_fields, filename=filename)
     return report
 
 
 @router.get("/reports/profit-or-loss", dependencies=[CanRead], response_model=Statement)
 async def profit_or_loss(
-    ledger: Ledger, start: date, end: date, format: Format = "json"
+    ledger: Ledger,
+    start: Annotated[
+        date | None, Query(description="First day (default: start of the fiscal year of `end`)")
+    ] = None,
+    end: Annotated[date | None, Query(description="Last day (default: today)")] = None,
+    format: Format = "json",
 ) -> Statement | Response:
-    """Statement of profit or loss by MFRS class, beside the period just before."""
+    """Statement of profit or loss by MFRS class, beside the period just before.
+
+    Without dates it covers the current fiscal year to date: from the first day of the fiscal
+    year holding today to today (422 `NO_FISCAL_YEAR` when no fiscal year holds the day). A
+    closed year's closing entry is never income or expense here."""
     statement = await ledger.reports().profit_or_loss(start=start, end=end)
-    return _statement(statement, format)
+    return _statement(statement, "profit-or-loss", format)
 
 
 @router.get("/reports/financial-position", dependencies=[CanRead], response_model=Statement)
 async def financial_position(
-    ledger: Ledger, as_of: date, compare_to: date | None = None, format: Format = "json"
+    ledger: Ledger,
+    as_of: Annotated[date | None, Query(description="The day (default: today)")] = None,
+    compare_to: Annotated[
+        date | None, Query(description="Comparative day (default: the previous year end)")
+    ] = None,
+    format: Format = "json",
 ) -> Statement | Response:
-    """Statement of financial position by MFRS class; compared with the previous year end."""
+    """Statement of financial position by MFRS class as at `as_of` (default: today), compared
+    with the previous year end."""
     statement = await ledger.reports().financial_position(as_of=as_of, compare_to=compare_to)
-    return _statement(statement, format)
+    return _statement(statement, "financial-position", format)
 
 
-def _statement(statement: Statement, format: str) -> Statement | Response:
+def _totals(report: TrialBalance) -> dict[str, str]:
+    """The total of each column, for the CSV's last row."""
+    totals = report.model_dump(
+        include={f"total_{column}" for column in TrialBalanceRow.model_fields}
+    )
+    return {key.removeprefix("total_"): value for key, value in totals.items()}
+
+
+def _statement(statement: Statement, name: str, format: str) -> Statement | Response:
     if format == "csv":
         rows = [line.model_dump(mode="json") for line in statement.lines]
-        return csv_response(rows, columns=StatementLine.model_fields, filename="statement")
+        filename = _dated(name, statement.start_date, statement.end_date)
+        return csv_response(rows, columns=StatementLine.model_fields, filename=filename)
     return statement
+
+
+def _dated(name: str, start: date | None, end: date) -> str:
+    """A download's name: the report and its dates, e.g. profit-or-loss_2026-01-01_2026-12-31."""
+    return "_".join([name, *([start.isoformat()] if start else []), end.isoformat()])

@@ -60,6 +60,18 @@ CLASSES_OF_TYPE = {
 DEBIT_NORMAL = {AccountType.ASSET, AccountType.EXPENSE}
 
 
+def normal_balance(kind: AccountType, *, is_contra: bool) -> Side:
+    """The side an account's balance normally sits on: its type's, the other one if contra."""
+    debit = (kind in DEBIT_NORMAL) != is_contra
+    return Side.DEBIT if debit else Side.CREDIT
+
+
+CONTRA_DESCRIPTION = (
+    "A contra account (accumulated depreciation, an allowance for impairment, sales returns): "
+    "the opposite normal balance of its type, deducted within its MFRS class in the statements"
+)
+
+
 class AccountCreate(Strict):
     code: Code
     name: Name
@@ -67,6 +79,7 @@ class AccountCreate(Strict):
     mfrs_class: MfrsClass
     parent_code: Code | None = None
     currency: Currency | None = None
+    is_contra: bool = Field(default=False, description=CONTRA_DESCRIPTION)
 
 
 class AccountUpdate(Strict):
@@ -79,8 +92,9 @@ class AccountUpdate(Strict):
     parent_code: Code | None = None
     currency: Currency | None = None
     is_active: bool | None = None
+    is_contra: bool | None = Field(default=None, description=CONTRA_DESCRIPTION)
 
-    @field_validator("code", "name", "mfrs_class", "is_active")
+    @field_validator("code", "name", "mfrs_class", "is_active", "is_contra")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -93,7 +107,8 @@ class AccountPublic(BaseModel):
     code: str
     name: str
     type: AccountType
-    normal_balance: str
+    is_contra: bool = Field(description=CONTRA_DESCRIPTION)
+    normal_balance: Side = Field(description="Its type's, or the other side for a contra account")
     mfrs_class: MfrsClass
     parent_code: str | None
     is_header: bool
@@ -128,6 +143,10 @@ class FiscalYearCreate(Strict):
 
 class YearEndClose(Strict):
     retained_earnings_code: Code = Field(description="The equity account that takes the profit")
+
+
+class YearReopen(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 
 class PeriodStatus(StrEnum):
@@ -304,23 +323,43 @@ class AccountLedger(BaseModel):
     next_cursor: str | None
 
 
+class ClosingEntries(StrEnum):
+    """Whether the year-end closing entries dated in a report's range count."""
+
+    INCLUDE = "include"  # after closing: income and expenses of a closed year at zero
+    EXCLUDE = "exclude"  # before closing: the year's income and expenses as they were
+
+
 class TrialBalanceRow(BaseModel):
+    """Each balance in the column of its side: a debit balance under debit, a credit one under
+    credit, the other column 0.00."""
+
     account_code: str
     account_name: str
     type: AccountType
-    opening: str = Field(description="Debit positive, credit negative")
-    debits: str
-    credits: str
-    closing: str = Field(description="Debit positive, credit negative")
+    normal_balance: Side
+    opening_debit: str
+    opening_credit: str
+    debits: str = Field(description="Posted debits from the start")
+    credits: str = Field(description="Posted credits from the start")
+    closing_debit: str
+    closing_credit: str
 
 
 class TrialBalance(BaseModel):
     start_date: date | None
     end_date: date
+    closing_entries: ClosingEntries = Field(
+        description="include: after the year-end closing entries; exclude: before them"
+    )
     currency: str
     rows: list[TrialBalanceRow]
+    total_opening_debit: str
+    total_opening_credit: str
     total_debits: str
     total_credits: str
+    total_closing_debit: str
+    total_closing_credit: str
 
 
 class StatementLine(BaseModel):
@@ -332,6 +371,8 @@ class StatementLine(BaseModel):
 
 class Statement(BaseModel):
     title: str
+    start_date: date | None = Field(description="First day covered; none for a position")
+    end_date: date = Field(description="Last day covered, or the day of a position")
     currency: str
     period: str
     comparative_period: str

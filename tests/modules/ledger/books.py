@@ -39,6 +39,7 @@ ACCOUNTS = f"{LEDGER}/accounts"
 ENTRIES = f"{LEDGER}/entries"
 PROBLEM = "application/problem+json"
 FIRST_YEAR = 2030  # tests that open years by hand stay before it
+FIRST_PAST_YEAR = 1950  # books of years that have ended, for closing them
 YEAR_STEP = 4  # a test may also open the year before or after its own
 
 Json = dict[str, Any]
@@ -85,11 +86,15 @@ class Office:
     client: httpx.AsyncClient
     cast: Cast
     _years: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_YEAR, YEAR_STEP))
+    _past_years: Iterator[int] = field(
+        default_factory=lambda: itertools.count(FIRST_PAST_YEAR, YEAR_STEP)
+    )
     _prefixes: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    async def new_books(self, *accounts: str) -> Books:
-        """A fiscal year and accounts of one test's own (by default the few most tests use)."""
-        year = next(self._years)
+    async def new_books(self, *accounts: str, past: bool = False) -> Books:
+        """A fiscal year and accounts of one test's own (by default the few most tests use); a
+        year long over when `past`, so that it can be closed."""
+        year = next(self._past_years if past else self._years)
         books = Books(office=self, year=year, prefix=f"K{next(self._prefixes):03d}-")
         books.fiscal_year = await books.open_year(date(year, 1, 1))
         await books.add_chart(*(accounts or DEFAULT_CHART))

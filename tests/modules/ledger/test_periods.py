@@ -182,7 +182,8 @@ async def test_a_date_outside_every_fiscal_year_takes_no_posting(books: Books) -
         post=True,
     )
 
-    assert_problem(response, 422, "PERIOD_CLOSED")
+    body = assert_problem(response, 422, "NO_FISCAL_YEAR")
+    assert body["detail"].startswith(f"No fiscal year covers {books.day(6, 1, year_offset=2)}")
     assert await books.snapshot() == before
 
 

@@ -52,6 +52,7 @@ READERS = frozenset({"accountant", "controller", "auditor"})
 BOOKKEEPER = frozenset({"accountant"})
 CONTROLLER = frozenset({"controller"})
 RATE_SETTERS = frozenset({"accountant", "controller"})
+ADMINISTRATOR: frozenset[str] = frozenset()
 
 
 def an_entry(books: Books, **extra: Any) -> Json:
@@ -107,6 +108,7 @@ WRITES = [
         CONTROLLER,
         lambda books: {"retained_earnings_code": books.code("capital")},
     ),
+    Route("POST", "/fiscal-years/{year}/reopen", ADMINISTRATOR, lambda _: {"reason": "Audit"}),
     Route(
         "POST",
         "/exchange-rates",

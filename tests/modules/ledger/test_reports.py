@@ -235,16 +235,23 @@ async def test_a_cursor_not_given_out_by_the_api_is_refused(story: Books) -> Non
 # The trial balance
 
 
-def rows_by_code(story: Books, report: Json) -> dict[str, tuple[str, str, str, str]]:
+def rows_by_code(story: Books, report: Json) -> dict[str, tuple[str, ...]]:
+    """(opening debit, opening credit, debits, credits, closing debit, closing credit)."""
     return {
-        row["account_code"].removeprefix(story.prefix): (
-            row["opening"],
-            row["debits"],
-            row["credits"],
-            row["closing"],
-        )
+        row["account_code"].removeprefix(story.prefix): tuple(row[column] for column in COLUMNS)
         for row in report["rows"]
     }
+
+
+COLUMNS = (
+    "opening_debit",
+    "opening_credit",
+    "debits",
+    "credits",
+    "closing_debit",
+    "closing_credit",
+)
+NONE = "0.00"
 
 
 async def test_the_trial_balance_since_the_beginning_balances(story: Books) -> None:
@@ -256,20 +263,28 @@ async def test_the_trial_balance_since_the_beginning_balances(story: Books) -> N
         "MYR",
     )
     assert (report["total_debits"], report["total_credits"]) == ("27950.00", "27950.00")
+    assert (report["total_opening_debit"], report["total_opening_credit"]) == (NONE, NONE)
+    assert (report["total_closing_debit"], report["total_closing_credit"]) == (
+        "23700.00",
+        "23700.00",
+    )
     assert rows_by_code(story, report) == {
-        "1010": ("0.00", "11800.00", "1750.00", "10050.00"),
-        "1100": ("0.00", "8000.00", "2000.00", "6000.00"),
-        "1500": ("0.00", "4000.00", "0.00", "4000.00"),
-        "2000": ("0.00", "0.00", "2400.00", "-2400.00"),
-        "2500": ("0.00", "0.00", "4000.00", "-4000.00"),
-        "3000": ("0.00", "0.00", "9000.00", "-9000.00"),
-        "4000": ("0.00", "0.00", "8000.00", "-8000.00"),
-        "4100": ("0.00", "0.00", "300.00", "-300.00"),
-        "5000": ("0.00", "2000.00", "0.00", "2000.00"),
-        "6000": ("0.00", "1850.00", "500.00", "1350.00"),
-        "7000": ("0.00", "100.00", "0.00", "100.00"),
-        "8000": ("0.00", "200.00", "0.00", "200.00"),
+        "1010": (NONE, NONE, "11800.00", "1750.00", "10050.00", NONE),
+        "1100": (NONE, NONE, "8000.00", "2000.00", "6000.00", NONE),
+        "1500": (NONE, NONE, "4000.00", NONE, "4000.00", NONE),
+        "2000": (NONE, NONE, NONE, "2400.00", NONE, "2400.00"),
+        "2500": (NONE, NONE, NONE, "4000.00", NONE, "4000.00"),
+        "3000": (NONE, NONE, NONE, "9000.00", NONE, "9000.00"),
+        "4000": (NONE, NONE, NONE, "8000.00", NONE, "8000.00"),
+        "4100": (NONE, NONE, NONE, "300.00", NONE, "300.00"),
+        "5000": (NONE, NONE, "2000.00", NONE, "2000.00", NONE),
+        "6000": (NONE, NONE, "1850.00", "500.00", "1350.00", NONE),
+        "7000": (NONE, NONE, "100.00", NONE, "100.00", NONE),
+        "8000": (NONE, NONE, "200.00", NONE, "200.00", NONE),
     }  # cash, never used, has no row
+    assert {row["normal_balance"] for row in report["rows"] if row["type"] == "equity"} == {
+        "credit"
+    }
 
 
 async def test_the_trial_balance_of_a_year_opens_with_the_balances_before_it(
@@ -279,19 +294,36 @@ async def test_the_trial_balance_of_a_year_opens_with_the_balances_before_it(
 
     rows = rows_by_code(story, report)
     assert (report["total_debits"], report["total_credits"]) == ("14750.00", "14750.00")
-    assert rows["1010"] == ("8000.00", "2800.00", "750.00", "10050.00")
-    assert rows["2000"] == ("-200.00", "0.00", "2200.00", "-2400.00")
-    assert rows["3000"] == ("-9000.00", "0.00", "0.00", "-9000.00")
-    assert rows["6000"] == ("1200.00", "650.00", "500.00", "1350.00")
-    assert sum(int(row[0].replace(".", "")) for row in rows.values()) == 0
-    assert sum(int(row[3].replace(".", "")) for row in rows.values()) == 0
+    assert (report["total_opening_debit"], report["total_opening_credit"]) == (
+        "12200.00",
+        "12200.00",
+    )
+    assert (report["total_closing_debit"], report["total_closing_credit"]) == (
+        "23700.00",
+        "23700.00",
+    )
+    assert rows["1010"] == ("8000.00", NONE, "2800.00", "750.00", "10050.00", NONE)
+    assert rows["2000"] == (NONE, "200.00", NONE, "2200.00", NONE, "2400.00")
+    assert rows["3000"] == (NONE, "9000.00", NONE, NONE, NONE, "9000.00")
+    assert rows["6000"] == ("1200.00", NONE, "650.00", "500.00", "1350.00", NONE)
 
 
-async def test_the_trial_balance_comes_as_csv(story: Books) -> None:
+async def test_the_trial_balance_comes_as_csv_with_debit_and_credit_columns(
+    story: Books,
+) -> None:
     rows = await csv_of(story, "/reports/trial-balance", start="2030-01-01", end="2030-12-31")
 
     report = await story.trial_balance(start="2030-01-01", end="2030-12-31")
-    assert rows == as_text(report["rows"])
+    assert rows[:-1] == as_text(report["rows"])
+    assert list(rows[0])[-6:] == list(COLUMNS)
+    assert rows[-1] == {
+        "account_code": "",
+        "account_name": "Total",
+        "type": "",
+        "normal_balance": "",
+        **{column: report[f"total_{column}"] for column in COLUMNS},
+    }
+    assert not any(value.startswith("-") for row in rows for value in row.values())
 
 
 # The statement of profit or loss
@@ -349,6 +381,17 @@ async def test_profit_or_loss_comes_as_csv(story: Books) -> None:
     statement = await story.read("/reports/profit-or-loss", **params)
     assert rows == as_text(statement["lines"])
     assert {row["key"]: row["amount"] for row in rows} == PROFIT_OR_LOSS_2030
+
+
+async def test_profit_or_loss_without_dates_needs_a_fiscal_year_holding_today(
+    story: Books,
+) -> None:
+    response = await story.client.get(
+        "/api/v1/ledger/reports/profit-or-loss", headers=story.cast.auditor.headers
+    )
+
+    body = assert_problem(response, 422, "NO_FISCAL_YEAR")
+    assert "start and end" in body["detail"]
 
 
 async def test_profit_or_loss_needs_the_end_after_the_start(story: Books) -> None:

@@ -17,7 +17,6 @@ from aibos.modules.ledger.models import Account
 from aibos.modules.ledger.money import exponent
 from aibos.modules.ledger.schemas import (
     CLASSES_OF_TYPE,
-    DEBIT_NORMAL,
     AccountCreate,
     AccountFilters,
     AccountPublic,
@@ -25,6 +24,7 @@ from aibos.modules.ledger.schemas import (
     AccountType,
     AccountUpdate,
     MfrsClass,
+    normal_balance,
 )
 from aibos.modules.ledger.tables import accounts, lines
 from aibos.platform.db import Record, contains_text, for_reading, for_writing, utcnow
@@ -41,10 +41,9 @@ def _select_accounts() -> Any:
 
 
 def to_public(row: Record) -> AccountPublic:
-    kind = AccountType(row.type)
     return AccountPublic(
         **{key: value for key, value in row._mapping.items() if key in AccountPublic.model_fields},
-        normal_balance="debit" if kind in DEBIT_NORMAL else "credit",
+        normal_balance=normal_balance(AccountType(row.type), is_contra=row.is_contra),
     )
 
 

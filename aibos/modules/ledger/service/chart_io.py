@@ -7,10 +7,10 @@ import io
 from importlib.resources import files
 
 from pydantic import ValidationError
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aibos.modules.ledger.exceptions import InvalidAccount
+from aibos.modules.ledger.exceptions import AccountNotFound, InvalidAccount
 from aibos.modules.ledger.schemas import AccountCreate, ChartLoaded
 from aibos.modules.ledger.service.accounts import AccountService, add_account, parent_for
 from aibos.modules.ledger.tables import accounts
@@ -18,7 +18,9 @@ from aibos.platform.db import for_writing
 from aibos.platform.errors import DomainError
 from aibos.platform.idempotency import Claim, remember, take
 
-COLUMNS = ["code", "name", "type", "mfrs_class", "parent_code", "currency"]
+COLUMNS = ["code", "name", "type", "mfrs_class", "parent_code", "currency", "is_contra"]
+REQUIRED = set(COLUMNS) - {"is_contra"}  # files from before contra accounts still load
+FLAGS = {"true": True, "false": False, "": False}
 MAX_ROWS = 5000
 
 
@@ -27,14 +29,32 @@ def default_chart() -> str:
 
 
 def parse(text: str) -> list[AccountCreate]:
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or set(reader.fieldnames) != set(COLUMNS):
-        raise InvalidAccount(f"The CSV needs exactly these columns: {', '.join(COLUMNS)}.")
+    """The accounts of a chart CSV, or the first thing wrong with it, by line."""
+    if "\x00" in text:
+        raise InvalidAccount("The CSV holds a NUL character.")
+    try:
+        return _accounts_in(csv.DictReader(io.StringIO(text)))
+    except csv.Error as error:
+        raise InvalidAccount(f"Not a CSV file this import reads: {error}.") from error
+
+
+def _accounts_in(reader: csv.DictReader[str]) -> list[AccountCreate]:
+    names = set(reader.fieldnames or ())
+    if not REQUIRED <= names <= set(COLUMNS) or len(names) != len(reader.fieldnames or ()):
+        raise InvalidAccount(
+            f"The CSV needs these columns, each once: {', '.join(COLUMNS)} (is_contra optional)."
+        )
     rows = []
     for line_number, row in enumerate(reader, start=2):
         if line_number > MAX_ROWS + 1:
             raise InvalidAccount(f"At most {MAX_ROWS} accounts in one import.")
+        if None in row:  # csv files values beyond the header's columns under None
+            raise InvalidAccount(f"Line {line_number}: more values than columns.")
         values = {key: value.strip() for key, value in row.items() if value and value.strip()}
+        flag = values.pop("is_contra", "").lower()
+        if flag not in FLAGS:
+            raise InvalidAccount(f"Line {line_number}, is_contra: true or false.")
+        values["is_contra"] = FLAGS[flag]
         try:
             rows.append(AccountCreate.model_validate(values))
         except ValidationError as error:
@@ -42,6 +62,23 @@ def parse(text: str) -> list[AccountCreate]:
             field = ".".join(str(part) for part in problem["loc"])
             raise InvalidAccount(f"Line {line_number}, {field}: {problem['msg']}.") from error
     return rows
+
+
+async def _place(connection: AsyncConnection, row: AccountCreate, line_number: int) -> None:
+    """Put the account of this CSV line under its parent, or say which line names which."""
+    account_id = await connection.scalar(select(accounts.c.id).where(accounts.c.code == row.code))
+    try:
+        parent_id = await parent_for(connection, row.parent_code, row.type, child_id=account_id)
+    except AccountNotFound as error:
+        raise InvalidAccount(
+            f"Line {line_number}: parent {row.parent_code} is neither in the chart nor the file."
+        ) from error
+    except DomainError as error:
+        error.detail = f"Line {line_number}: {error.detail}"
+        raise
+    await connection.execute(
+        update(accounts).where(accounts.c.id == account_id).values(parent_id=parent_id)
+    )
 
 
 class ChartFiles:
@@ -60,16 +97,9 @@ class ChartFiles:
                 except DomainError as error:
                     error.detail = f"Line {line_number}: {error.detail}"
                     raise
-            for row in rows:
+            for line_number, row in enumerate(rows, start=2):
                 if row.parent_code:
-                    parent_id = await parent_for(
-                        connection, row.parent_code, row.type, child_id=None
-                    )
-                    await connection.execute(
-                        update(accounts)
-                        .where(accounts.c.code == row.code)
-                        .values(parent_id=parent_id)
-                    )
+                    await _place(connection, row, line_number)
             loaded = ChartLoaded(loaded=len(rows))
             await remember(claim, connection, loaded)
             return loaded
@@ -80,5 +110,6 @@ class ChartFiles:
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         for account in chart:
-            writer.writerow({column: getattr(account, column) or "" for column in COLUMNS})
+            row = {column: getattr(account, column) or "" for column in COLUMNS}
+            writer.writerow({**row, "is_contra": "true" if account.is_contra else "false"})
         return buffer.getvalue()

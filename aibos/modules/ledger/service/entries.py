@@ -66,6 +66,7 @@ from aibos.modules.ledger.service.periods import (
     OPEN_YEAR_ON_DAY,
     first_open_day_from,
     open_period_of,
+    posting_refusal,
 )
 from aibos.modules.ledger.service.reversal import check_reversible, copy_reversed
 from aibos.modules.ledger.tables import (
@@ -657,7 +658,7 @@ class EntryService:
             }
             number = await connection.scalar(_BOOK, {**marks, **columns})
             if number is None:
-                raise PeriodClosed(f"{day} is not in an open period.")
+                raise await posting_refusal(connection, day)
             return str(number), now
         marks["year_id"] = year_id or await _open_year_of(connection, day)
         sequence, year_name = (await connection.execute(_NEXT_NUMBERS, {**marks, "count": 1})).one()
@@ -946,5 +947,5 @@ def _upsert_day_balance(dialect_name: str) -> Any:
 async def _open_year_of(connection: Connection, day: date) -> uuid.UUID:
     period = await open_period_of(connection, day)
     if period is None:
-        raise PeriodClosed(f"{day} is not in an open period.")
+        raise await posting_refusal(connection, day)
     return period[0]

@@ -10,13 +10,16 @@ from aibos.modules.ledger.exceptions import (
     FiscalYearInvalid,
     FiscalYearNotFound,
     FiscalYearOverlaps,
+    NoFiscalYear,
+    PeriodClosed,
     PeriodNotFound,
     PeriodStateChange,
 )
 from aibos.modules.ledger.models import FiscalYear, Period
 from aibos.modules.ledger.schemas import FiscalYearPublic, PeriodPublic, PeriodStatus
 from aibos.modules.ledger.tables import fiscal_years, periods
-from aibos.platform.db import Connection, for_reading, for_writing, utcnow
+from aibos.platform.db import Connection, Record, for_reading, for_writing, utcnow
+from aibos.platform.errors import DomainError
 from aibos.platform.idempotency import Claim, remember, take
 from aibos.platform.security import Principal
 
@@ -110,6 +113,30 @@ async def fiscal_year(connection: AsyncConnection, year_id: uuid.UUID) -> Fiscal
         select(periods).where(periods.c.fiscal_year_id == year_id).order_by(periods.c.number)
     )
     return FiscalYearPublic(**year._mapping, periods=[PeriodPublic(**row._mapping) for row in rows])
+
+
+def today() -> date:
+    """Today in UTC: the day the service reads as now."""
+    return utcnow().date()
+
+
+async def year_covering(connection: Connection, day: date) -> Record | None:
+    """The fiscal year whose dates hold `day`, if any."""
+    row: Record | None = (
+        await connection.execute(
+            select(fiscal_years).where(
+                fiscal_years.c.start_date <= day, fiscal_years.c.end_date >= day
+            )
+        )
+    ).first()
+    return row
+
+
+async def posting_refusal(connection: Connection, day: date) -> DomainError:
+    """Why `day` takes no posting: no fiscal year covers it, or its period is not open."""
+    if await year_covering(connection, day) is None:
+        return NoFiscalYear(f"No fiscal year covers {day}: open one that does first.")
+    return PeriodClosed(f"{day} is not in an open period.")
 
 
 async def open_period_of(connection: Connection, day: date) -> tuple[uuid.UUID, uuid.UUID] | None:

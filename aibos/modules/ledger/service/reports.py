@@ -5,27 +5,30 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aibos.modules.ledger.exceptions import AccountNotFound
+from aibos.modules.ledger.exceptions import AccountNotFound, NoFiscalYear
 from aibos.modules.ledger.money import to_decimal_string
 from aibos.modules.ledger.schemas import (
-    DEBIT_NORMAL,
     AccountBalance,
     AccountLedger,
     AccountType,
+    ClosingEntries,
     LedgerLine,
     MfrsClass,
+    Side,
     Statement,
     StatementLine,
     TrialBalance,
-    TrialBalanceRow,
+    normal_balance,
 )
+from aibos.modules.ledger.service.day_sums import by_class, mfrs_classes, sums, sums_between
+from aibos.modules.ledger.service.periods import today, year_covering
+from aibos.modules.ledger.service.trial_balance import trial_balance
 from aibos.modules.ledger.tables import accounts, daily_balances, entries, fiscal_years, lines
 from aibos.platform.db import for_reading
 from aibos.platform.errors import InvalidInput
@@ -46,23 +49,6 @@ FINANCIAL_POSITION = [
     (MfrsClass.NON_CURRENT_LIABILITY, "Non-current liabilities"),
     (MfrsClass.CURRENT_LIABILITY, "Current liabilities"),
 ]
-Sums = dict[uuid.UUID, tuple[int, int]]
-
-
-async def _sums(connection: AsyncConnection, *, after: date | None, until: date) -> Sums:
-    """Posted (debit, credit) per account for days in (after, until]."""
-    query = (
-        select(
-            daily_balances.c.account_id,
-            func.sum(daily_balances.c.debit),
-            func.sum(daily_balances.c.credit),
-        )
-        .where(daily_balances.c.day <= until)
-        .group_by(daily_balances.c.account_id)
-    )
-    if after is not None:
-        query = query.where(daily_balances.c.day > after)
-    return {row[0]: (int(row[1]), int(row[2])) for row in await connection.execute(query)}
 
 
 class ReportService:
@@ -85,7 +71,7 @@ class ReportService:
             currency=self._currency,
             debit=self._money(debit),
             credit=self._money(credit),
-            balance=self._money(_normal(AccountType(account.type), debit, credit)),
+            balance=self._money(_normal(_side(account), debit, credit)),
         )
 
     async def ledger(
@@ -120,7 +106,7 @@ class ReportService:
                     lines.c.entry_date >= position[0], tuple_(*order) > tuple_(*position)
                 )
             rows = (await connection.execute(query)).all()
-        kind = AccountType(account.type)
+        kind = _side(account)
         running, page = opening, []
         for row in rows[:size]:
             running += _normal(kind, row.debit, row.credit)
@@ -153,7 +139,7 @@ class ReportService:
         start: date | None,
         position: tuple[date, int, int] | None,
     ) -> int:
-        account_id, kind = account.id, AccountType(account.type)
+        account_id, kind = account.id, _side(account)
         before = position[0] if position else start
         if before is None:
             return 0
@@ -180,57 +166,31 @@ class ReportService:
             opening += _normal(kind, debit, credit)
         return opening
 
-    async def trial_balance(self, *, start: date | None, end: date) -> TrialBalance:
-        """Opening, debits, credits and closing per account; debits always equal credits."""
-        _check_range(start, end)
+    async def trial_balance(
+        self, *, start: date | None, end: date | None, closing: ClosingEntries
+    ) -> TrialBalance:
+        """Opening, debits, credits and closing per account up to `end` (default: today)."""
         async with self._reader.connect() as connection:
-            opening = (
-                await _sums(connection, after=None, until=start - timedelta(days=1))
-                if start
-                else {}
+            return await trial_balance(
+                connection,
+                start=start,
+                end=end or today(),
+                closing=closing,
+                currency=self._currency,
             )
-            movement = await _sums(
-                connection, after=start - timedelta(days=1) if start else None, until=end
-            )
-            chart = (await connection.execute(select(accounts).order_by(accounts.c.code))).all()
-        rows, total_debits, total_credits = [], 0, 0
-        for account in chart:
-            open_debit, open_credit = opening.get(account.id, (0, 0))
-            debits, credits = movement.get(account.id, (0, 0))
-            if not (open_debit or open_credit or debits or credits):
-                continue
-            total_debits += debits
-            total_credits += credits
-            rows.append(
-                TrialBalanceRow(
-                    account_code=account.code,
-                    account_name=account.name,
-                    type=account.type,
-                    opening=self._money(open_debit - open_credit),
-                    debits=self._money(debits),
-                    credits=self._money(credits),
-                    closing=self._money(open_debit - open_credit + debits - credits),
-                )
-            )
-        return TrialBalance(
-            start_date=start,
-            end_date=end,
-            currency=self._currency,
-            rows=rows,
-            total_debits=self._money(total_debits),
-            total_credits=self._money(total_credits),
-        )
 
-    async def profit_or_loss(self, *, start: date, end: date) -> Statement:
-        _check_range(start, end)
-        previous_start, previous_end = _previous_range(start, end)
+    async def profit_or_loss(self, *, start: date | None, end: date | None) -> Statement:
+        """By default the fiscal year to date: from the start of the year holding `end` (by
+        default today) to `end`."""
         async with self._reader.connect() as connection:
-            classes = await _classes(connection)
-            current = await _sums(connection, after=start - timedelta(days=1), until=end)
-            previous = await _sums(
-                connection, after=previous_start - timedelta(days=1), until=previous_end
-            )
-        now, before = _by_class(current, classes), _by_class(previous, classes)
+            end = end or today()
+            start = start or await _start_of_year_holding(connection, end)
+            _check_range(start, end)
+            previous_start, previous_end = _previous_range(start, end)
+            classes = await mfrs_classes(connection)
+            current = await sums_between(connection, start, end, closing=False)
+            previous = await sums_between(connection, previous_start, previous_end, closing=False)
+        now, before = by_class(current, classes), by_class(previous, classes)
         lines_out, profit_now, profit_before = [], 0, 0
         for mfrs_class, label, sign in PROFIT_OR_LOSS:
             # Income is credit-normal: its amount is credits less debits; expenses the reverse.
@@ -241,15 +201,19 @@ class ReportService:
         lines_out.append(self._line("profit", "Profit for the period", profit_now, profit_before))
         return Statement(
             title="Statement of profit or loss",
+            start_date=start,
+            end_date=end,
             currency=self._currency,
             period=f"{start} to {end}",
             comparative_period=f"{previous_start} to {previous_end}",
             lines=lines_out,
         )
 
-    async def financial_position(self, *, as_of: date, compare_to: date | None) -> Statement:
+    async def financial_position(self, *, as_of: date | None, compare_to: date | None) -> Statement:
+        """As at the end of `as_of` (default: today)."""
+        as_of = as_of or today()
         async with self._reader.connect() as connection:
-            classes = await _classes(connection)
+            classes = await mfrs_classes(connection)
             year_start = await _year_start(connection, as_of)
             comparative = compare_to or year_start - timedelta(days=1)
             comparative_start = await _year_start(connection, comparative)
@@ -260,6 +224,8 @@ class ReportService:
         ]
         return Statement(
             title="Statement of financial position",
+            start_date=None,
+            end_date=as_of,
             currency=self._currency,
             period=f"as at {as_of}",
             comparative_period=f"as at {comparative}",
@@ -273,9 +239,9 @@ class ReportService:
         as_of: date,
         year_start: date,
     ) -> dict[str, int]:
-        total = _by_class(await _sums(connection, after=None, until=as_of), classes)
-        before_year = _by_class(
-            await _sums(connection, after=None, until=year_start - timedelta(days=1)), classes
+        total = by_class(await sums(connection, after=None, until=as_of), classes)
+        before_year = by_class(
+            await sums(connection, after=None, until=year_start - timedelta(days=1)), classes
         )
         profit_classes = [mfrs_class for mfrs_class, _, _ in PROFIT_OR_LOSS]
         # debit-positive sums: assets as they are, the rest turned to their credit side
@@ -352,21 +318,21 @@ async def _account_days(
     return int(debit), int(credit)
 
 
-def _normal(kind: AccountType, debit: int, credit: int) -> int:
-    return debit - credit if kind in DEBIT_NORMAL else credit - debit
+def _side(account: Any) -> Side:
+    return normal_balance(AccountType(account.type), is_contra=account.is_contra)
 
 
-def _by_class(sums: Sums, classes: dict[uuid.UUID, str]) -> defaultdict[str, int]:
-    """Debit-positive totals per MFRS class."""
-    totals: defaultdict[str, int] = defaultdict(int)
-    for account_id, (debit, credit) in sums.items():
-        totals[classes[account_id]] += debit - credit
-    return totals
+def _normal(side: Side, debit: int, credit: int) -> int:
+    """The balance, positive on the account's normal side."""
+    return debit - credit if side is Side.DEBIT else credit - debit
 
 
-async def _classes(connection: AsyncConnection) -> dict[uuid.UUID, str]:
-    rows = await connection.execute(select(accounts.c.id, accounts.c.mfrs_class))
-    return {row.id: row.mfrs_class for row in rows}
+async def _start_of_year_holding(connection: AsyncConnection, day: date) -> date:
+    year = await year_covering(connection, day)
+    if year is None:
+        raise NoFiscalYear(f"No fiscal year covers {day}: give start and end.")
+    start: date = year.start_date
+    return start
 
 
 async def _year_start(connection: AsyncConnection, day: date) -> date:
