@@ -5,6 +5,7 @@ import httpx
 from aibos import __version__
 from tests.conftest import ClientFactory
 from tests.databases import throwaway_database
+from tests.servers import aibos_server
 
 
 async def test_liveness_reports_version_environment_and_uptime(client: httpx.AsyncClient) -> None:
@@ -107,3 +108,15 @@ async def test_an_empty_database_is_migrated_on_start_in_development(
 
     assert response.status_code == 200
     assert response.json()["checks"]["migrations"] == "up"
+
+
+def test_uptime_counts_from_the_start_of_the_process_not_its_first_request(
+    database_url: str, cache_namespace: str
+) -> None:
+    answering = ("/api/v1/users/me", 401)  # up, without asking the health module anything
+    with aibos_server(database_url, cache_namespace, ready=answering) as server:
+        time.sleep(2)
+        first = httpx.get(f"{server.base_url}/api/v1/health")
+
+    assert first.status_code == 200
+    assert first.json()["uptime_seconds"] >= 2
