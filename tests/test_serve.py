@@ -9,12 +9,13 @@ from tests.databases import REDIS_URL
 from tests.platform.test_metrics import sample
 from tests.servers import aibos_server
 
+TOKEN = "scrape-token-" + "s" * 32
 pytestmark = pytest.mark.skipif(REDIS_URL is None, reason="several workers need AIBOS_REDIS_URL")
 
 
 @pytest.fixture
 def two_workers(database_url: str, cache_namespace: str) -> Iterator[str]:
-    with aibos_server(database_url, cache_namespace, workers=2) as server:
+    with aibos_server(database_url, cache_namespace, workers=2, metrics_token=TOKEN) as server:
         yield server.base_url
 
 
@@ -23,7 +24,8 @@ def test_metrics_count_every_request_whichever_worker_answered(two_workers: str)
     with httpx.Client(base_url=two_workers, limits=fresh_connection) as client:
         for _ in range(40):
             assert client.get("/api/v1/health").status_code == 200
-        metrics = client.get("/metrics").text
+        assert client.get("/metrics").status_code == 401
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
 
     labels = {"method": "GET", "route": "/api/v1/health", "status": "200"}
     assert sample(metrics, "aibos_http_requests_total", **labels) == 40

@@ -78,8 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = container.auth.authenticator()
     for router in (health_router, auth_router, users_router, ledger_router, jwks_router):
         app.include_router(router)
-    if settings.metrics_enabled:
-        app.get("/metrics", include_in_schema=False)(metrics_endpoint)
+    if settings.should_serve_metrics:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        app.get("/metrics", include_in_schema=False)(metrics_endpoint(token))
     _add_middleware(app, settings)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

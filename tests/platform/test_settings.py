@@ -32,6 +32,8 @@ def test_safe_production_settings_are_accepted() -> None:
         ({"redis_url": None}, "AIBOS_REDIS_URL"),
         ({"database_url": "sqlite+aiosqlite:///./aibos.db"}, "AIBOS_DATABASE_URL"),
         ({"secret_key": "short-secret"}, "AIBOS_SECRET_KEY"),
+        ({"metrics_enabled": True}, "AIBOS_METRICS_TOKEN"),
+        ({"metrics_token": "short-metrics-token"}, "AIBOS_METRICS_TOKEN"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_the_variable(
