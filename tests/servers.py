@@ -26,6 +26,10 @@ class Server:
     base_url: str
     process: subprocess.Popen[bytes]
 
+    def signal_all(self, signal_number: int) -> None:
+        """Signal the server and its workers, as a terminal or a process manager may."""
+        os.killpg(self.process.pid, signal_number)
+
     def stop(self, signal_number: int = signal.SIGTERM, timeout: float = 30) -> float:
         """Signal the server and wait for it to exit; the seconds it took."""
         started = time.monotonic()
@@ -51,13 +55,15 @@ def aibos_server(
         "AIBOS_ENV": "test",
         "AIBOS_DATABASE_URL": database_url,
         "AIBOS_CACHE_NAMESPACE": cache_namespace,
-        "AIBOS_LOG_LEVEL": "WARNING",
+        "AIBOS_LOG_LEVEL": os.environ.get("TEST_SERVER_LOG_LEVEL", "WARNING"),
         "AIBOS_MIGRATE_ON_START": "false",
         **{f"AIBOS_{name.upper()}": value for name, value in settings.items()},
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "aibos", "serve", "--workers", str(workers)]
-    process = subprocess.Popen([*command, "--port", str(port)], env=env)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603 (our own command)
+        [*command, "--port", str(port)], env=env, start_new_session=True
+    )
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
         wait_until_answering(server.base_url + ready[0], ready[1])

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     trusted_hosts: CommaList = ["*"]
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
+    shutdown_grace_seconds: int = Field(default=20, ge=1, le=3600)
 
     # Auth: tokens
     jwt_issuer: str = "aibos"

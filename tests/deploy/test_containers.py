@@ -69,3 +69,12 @@ def test_dockerfile_is_multi_stage_with_uv_a_non_root_user_and_a_liveness_health
     healthcheck = [line for line in instructions if line.startswith("HEALTHCHECK ")]
     assert len(healthcheck) == 1
     assert "/api/v1/health" in healthcheck[0]
+
+
+def test_the_api_is_given_longer_to_stop_than_its_own_grace_period() -> None:
+    api = compose()["services"]["api"]
+    grace = int(api["environment"].get("AIBOS_SHUTDOWN_GRACE_SECONDS", 20))
+
+    assert api["stop_grace_period"].endswith("s")
+    assert int(api["stop_grace_period"][:-1]) > grace
+    assert re.search(r"^STOPSIGNAL SIGTERM$", (ROOT / "Dockerfile").read_text(), re.M)
