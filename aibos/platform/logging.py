@@ -66,6 +66,15 @@ def redact_exception(
     return event_dict
 
 
+def redact_message(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Redact what a free-text message visibly carries of secrets."""
+    if isinstance(event_dict.get("event"), str):
+        event_dict["event"] = redact_text(event_dict["event"])
+    return event_dict
+
+
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -142,7 +151,8 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # Other libraries' messages are free text, where a secret can hide; ours are event names.
+        foreign_pre_chain=[*shared, redact_message],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *renderers,

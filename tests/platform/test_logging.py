@@ -1,5 +1,6 @@
 import asyncio
 import json
+import logging
 import time
 
 import pytest
@@ -122,3 +123,14 @@ async def test_logging_a_500_does_not_hold_up_other_requests(
 
     assert failed.status_code == 500
     assert health_seconds < 1
+
+
+async def test_other_libraries_messages_are_redacted_too(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_app(make_settings(log_format="console"))
+    logging.getLogger("some.library").warning("retrying with password=hunter2 for Bearer abc.def")
+    output = capsys.readouterr().err
+
+    assert "retrying with password=[redacted] for Bearer [redacted]" in output
+    assert "hunter2" not in output
