@@ -26,7 +26,7 @@ class Outcome:
 
 
 async def _keep_asking(client: httpx.AsyncClient, number: int, outcomes: list[Outcome]) -> None:
-    """One keep-alive client, sending one request after another until the server is gone."""
+    """One client, sending one request after another until nobody listens any more."""
     for turn in range(10**9):
         sent_at = time.monotonic()
         try:
