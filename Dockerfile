@@ -23,4 +23,6 @@ USER aibos
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/health', timeout=2)"]
+# aibos serve stops gracefully on SIGTERM within AIBOS_SHUTDOWN_GRACE_SECONDS (see README, Deploy).
+STOPSIGNAL SIGTERM
 CMD ["aibos", "serve", "--workers", "2", "--forwarded-allow-ips", "*"]

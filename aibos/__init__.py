@@ -1,6 +1,10 @@
 """AIBOS API."""
 
+import time
 from importlib.metadata import PackageNotFoundError, version
+
+# This package is the first of ours a process imports (the command, or a worker loading the app).
+STARTED_AT = time.monotonic()
 
 try:
     __version__ = version("aibos")

@@ -75,22 +75,30 @@ def serve(host: str, port: int, workers: int, reload: bool, forwarded_allow_ips:
         _upgrade(settings)
         os.environ["AIBOS_MIGRATE_ON_START"] = "false"  # done once here, not in every worker
     metrics_dir = _share_metrics_between_workers() if workers > 1 else None
+    options: dict[str, Any] = {
+        "app": "aibos.platform.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "reload": reload,
+        "loop": "uvloop",
+        "http": "httptools",
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,
+        "access_log": False,
+        "log_config": None,
+        # Requests in flight at SIGTERM get this long to finish; then they are cancelled.
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+    }
     try:
-        uvicorn.run(
-            "aibos.platform.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            reload=reload,
-            loop="uvloop",
-            http="httptools",
-            proxy_headers=True,
-            forwarded_allow_ips=forwarded_allow_ips,
-            server_header=False,
-            access_log=False,
-            log_config=None,
-        )
+        if reload:
+            uvicorn.run(**options)
+        else:
+            from aibos.platform.server import run
+
+            run(uvicorn.Config(**options))
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

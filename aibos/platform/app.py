@@ -82,8 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if docs:
         install_docs(app, OPENAPI_URL)
-    if settings.metrics_enabled:
-        app.get("/metrics", include_in_schema=False)(metrics_endpoint)
+    if settings.should_serve_metrics:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        app.get("/metrics", include_in_schema=False)(metrics_endpoint(token))
     _add_middleware(app, settings)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

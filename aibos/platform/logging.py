@@ -15,8 +15,22 @@ import structlog
 
 from aibos.platform.settings import Settings
 
-_SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|cookie|api[_-]?key", re.I)
+_SECRET_NAME = r"pass(word)?|secret|token|authorization|cookie|api[_-]?key"  # noqa: S105
+_SECRET_KEY = re.compile(_SECRET_NAME, re.I)
 REDACTED = "[redacted]"
+# Secrets written into free text (exception messages, the source lines of a traceback): a value
+# given to a name that speaks of a secret, a bearer credential, a password in a URL, a JWT.
+_SECRETS_IN_TEXT = (
+    (
+        re.compile(
+            rf"((?:\w|-)*(?:{_SECRET_NAME})(?:\w|-)*['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&)]+", re.I
+        ),
+        rf"\1{REDACTED}",
+    ),
+    (re.compile(r"\b(bearer|basic)\s+[\w.~+/=-]+", re.I), rf"\1 {REDACTED}"),
+    (re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@"), rf"\1{REDACTED}@"),
+    (re.compile(r"\beyJ[\w-]+\.[\w.-]*"), REDACTED),
+)
 
 
 @lru_cache(maxsize=4096)
@@ -33,6 +47,32 @@ def _redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(item) for item in value]
     return value
+
+
+def redact_text(text: str) -> str:
+    """The text with every secret it visibly carries replaced."""
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_exception(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Redact the traceback text that format_exc_info made (its messages and source lines)."""
+    for key in ("exception", "stack"):
+        if isinstance(event_dict.get(key), str):
+            event_dict[key] = redact_text(event_dict[key])
+    return event_dict
+
+
+def redact_message(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Redact what a free-text message visibly carries of secrets."""
+    if isinstance(event_dict.get("event"), str):
+        event_dict["event"] = redact_text(event_dict["event"])
+    return event_dict
 
 
 def redact_secrets(
@@ -91,11 +131,17 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
-    renderers: list[structlog.types.Processor] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    # Tracebacks are plain text, never with their frames' locals (secrets, and slow to render on
+    # the event loop), and go through redaction like every other field, in both formats.
+    renderers: list[structlog.types.Processor] = [
+        structlog.processors.format_exc_info,
+        redact_exception,
+        structlog.processors.JSONRenderer()
         if settings.renders_json_logs
-        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
-    )
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        ),
+    ]
     _output.stream, _output.renderers = sys.stderr, renderers
     structlog.configure(
         processors=[*shared, _render],
@@ -105,7 +151,8 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # Other libraries' messages are free text, where a secret can hide; ours are event names.
+        foreign_pre_chain=[*shared, redact_message],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *renderers,

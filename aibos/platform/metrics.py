@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import os
+from collections.abc import Awaitable, Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -19,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.requests import Request
 from starlette.responses import Response
+
+from aibos.platform.errors import NotAuthenticated
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -84,9 +88,28 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-async def metrics_endpoint(_request: Request) -> Response:
-    _refresh_pool_gauges()
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+class MetricsTokenRequired(NotAuthenticated):
+    error_code = "METRICS_TOKEN_REQUIRED"
+
+
+def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """The /metrics route; with a token, only for a caller who presents it as a bearer token."""
+    expected = token.encode() if token is not None else None
+
+    async def metrics(request: Request) -> Response:
+        if expected is not None and not _presents(request, expected):
+            raise MetricsTokenRequired("Metrics need the metrics bearer token.")
+        _refresh_pool_gauges()
+        return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
+def _presents(request: Request, expected: bytes) -> bool:
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    # Compared in constant time, so the answer's timing tells nothing of the token.
+    matches = hmac.compare_digest(presented.strip().encode(), expected)
+    return scheme.lower() == "bearer" and matches
 
 
 def forget_this_process() -> None:

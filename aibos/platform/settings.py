@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
@@ -41,7 +41,8 @@ class Settings(BaseSettings):
 
     migrate_on_start: bool | None = None
     docs_enabled: bool | None = None
-    metrics_enabled: bool = True
+    metrics_enabled: bool | None = None
+    metrics_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = None
 
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     trusted_hosts: CommaList = ["*"]
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
+    shutdown_grace_seconds: int = Field(default=20, ge=1, le=3600)
 
     # Auth: tokens
     jwt_issuer: str = "aibos"
@@ -143,7 +145,23 @@ class Settings(BaseSettings):
                 f" (AIBOS_REGISTRATION_ENABLED={str(self.registration_enabled).lower()}),"
                 " invitations and password resets send mail"
             )
+        if self.should_serve_metrics and not self._metrics_token_is_strong():
+            problems.append(
+                f"AIBOS_METRICS_TOKEN must be a random value of at least {MIN_SECRET_KEY_LENGTH}"
+                " characters in production to serve metrics (or AIBOS_METRICS_ENABLED=false)"
+            )
         return problems
+
+    def _metrics_token_is_strong(self) -> bool:
+        token = self.metrics_token
+        return token is not None and len(token.get_secret_value()) >= MIN_SECRET_KEY_LENGTH
+
+    @property
+    def should_serve_metrics(self) -> bool:
+        """Unset: on outside production, and in production once a metrics token is given."""
+        if self.metrics_enabled is None:
+            return not self.is_production or self.metrics_token is not None
+        return self.metrics_enabled
 
     @property
     def is_production(self) -> bool:

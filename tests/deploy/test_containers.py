@@ -104,3 +104,12 @@ def test_the_image_installs_the_package_alone_with_its_migrations_inside() -> No
         "aibos",
     }
     assert (ROOT / "aibos" / "alembic" / "env.py").is_file()
+
+
+def test_the_api_is_given_longer_to_stop_than_its_own_grace_period() -> None:
+    api = compose()["services"]["api"]
+    grace = int(api["environment"].get("AIBOS_SHUTDOWN_GRACE_SECONDS", 20))
+
+    assert api["stop_grace_period"].endswith("s")
+    assert int(api["stop_grace_period"][:-1]) > grace
+    assert re.search(r"^STOPSIGNAL SIGTERM$", (ROOT / "Dockerfile").read_text(), re.M)

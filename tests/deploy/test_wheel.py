@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.databases import ON_POSTGRES, REDIS_URL, create_empty_database, drop_database
-from tests.test_serve import free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

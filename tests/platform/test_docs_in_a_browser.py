@@ -19,7 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.databases import REDIS_URL
 from tests.people import PASSWORD, unique_email
-from tests.test_serve import _wait_until_ready, free_port
+from tests.servers import free_port, wait_until_answering
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
@@ -48,7 +48,7 @@ def server(database_url: str, cache_namespace: str) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(base_url)
+        wait_until_answering(f"{base_url}/api/v1/health/ready", 200)
         yield base_url
     finally:
         server.send_signal(signal.SIGINT)

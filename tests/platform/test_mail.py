@@ -6,7 +6,7 @@ from aibos.platform.app import create_app
 from tests.conftest import SettingsFactory, serve
 from tests.people import PASSWORD, mail_to, token_in, unique_email
 from tests.platform.test_logging import json_lines
-from tests.test_serve import free_port
+from tests.servers import free_port
 
 
 def registration(email: str) -> dict[str, str]:
@@ -61,6 +61,6 @@ async def test_mail_the_server_cannot_take_is_logged_and_the_request_stands(
                 break
             await asyncio.sleep(0.01)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     unsent = [line for line in json_lines(output) if line["event"] == "mail_not_sent"]
     assert [line["to"] for line in unsent] == [email]

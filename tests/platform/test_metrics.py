@@ -2,8 +2,9 @@ import httpx
 from fastapi import FastAPI
 
 from aibos.platform.app import create_app
-from tests.conftest import SettingsFactory, serve
+from tests.conftest import ClientFactory, SettingsFactory, serve
 from tests.platform.probes import with_probes
+from tests.platform.test_settings import SAFE_PRODUCTION
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -64,3 +65,36 @@ async def test_database_pool_gauges_are_exported(client: httpx.AsyncClient) -> N
 
     assert sample(metrics, "aibos_db_pool_connections_open") >= 1
     assert "aibos_db_pool_connections_in_use" in metrics
+
+
+METRICS_TOKEN = "m" * 20 + "-scrape-token-of-prometheus"
+
+
+async def test_metrics_with_a_token_answer_only_its_bearer(make_client: ClientFactory) -> None:
+    async with make_client(metrics_token=METRICS_TOKEN) as client:
+        anonymous = await client.get("/metrics")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+        prefix = await client.get(
+            "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN[:-1]}"}
+        )
+        basic = await client.get("/metrics", headers={"Authorization": f"Basic {METRICS_TOKEN}"})
+        right = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    for refused in (anonymous, wrong, prefix, basic):
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert refused.json()["error_code"] == "METRICS_TOKEN_REQUIRED"
+        assert "aibos_http_requests_total" not in refused.text
+    assert right.status_code == 200
+    assert "aibos_http_requests_total" in right.text
+
+
+async def test_production_serves_metrics_only_with_a_token(make_client: ClientFactory) -> None:
+    async with make_client(**SAFE_PRODUCTION) as without_token:
+        assert (await without_token.get("/metrics")).status_code == 404
+    async with make_client(**SAFE_PRODUCTION, metrics_token=METRICS_TOKEN) as with_token:
+        assert (await with_token.get("/metrics")).status_code == 401
+        scraped = await with_token.get(
+            "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        assert scraped.status_code == 200

@@ -34,6 +34,8 @@ def test_safe_production_settings_are_accepted() -> None:
         ({"database_url": "sqlite+aiosqlite:///./aibos.db"}, "AIBOS_DATABASE_URL"),
         ({"secret_key": "short-secret"}, "AIBOS_SECRET_KEY"),
         ({"smtp_host": None}, "AIBOS_SMTP_HOST"),
+        ({"metrics_enabled": True}, "AIBOS_METRICS_TOKEN"),
+        ({"metrics_token": "short-metrics-token"}, "AIBOS_METRICS_TOKEN"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_the_variable(

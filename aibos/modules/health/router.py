@@ -6,8 +6,12 @@ from aibos.modules.health.container import HealthContainer
 from aibos.modules.health.schemas import HealthReport, Liveness, OverallStatus, Readiness
 from aibos.modules.health.service import HealthService
 from aibos.platform.routing import ModuleRouter, module_container
+from aibos.platform.security import require
 
 router = ModuleRouter("health")
+# Held by no role but the administrator's "*": the report names the database, Redis, latencies and
+# the migration revision, which is for operators, not for anyone who can reach the service.
+READ_DETAILS = "health:details:read"
 
 
 async def _service(request: Request) -> HealthService:
@@ -35,9 +39,13 @@ async def readiness(service: HealthServiceDep, response: Response) -> Readiness:
     return readiness
 
 
-@router.get("/detailed", responses={503: {"model": HealthReport}})
+@router.get(
+    "/detailed",
+    responses={503: {"model": HealthReport}},
+    dependencies=[Depends(require(READ_DETAILS))],
+)
 async def detailed(service: HealthServiceDep, response: Response) -> HealthReport:
-    """Every dependency check with its latency and what it found."""
+    """Every dependency check with its latency and what it found (administrators)."""
     report = await service.report()
     if report.status is OverallStatus.UNHEALTHY:
         response.status_code = 503

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aibos import __version__
+from aibos import STARTED_AT, __version__
 from aibos.modules.health.schemas import (
     CheckResult,
     CheckStatus,
@@ -33,7 +33,6 @@ class HealthService:
         self._settings = settings
         self._engine = engine
         self._cache = cache
-        self._started_at = time.monotonic()
 
     def liveness(self) -> Liveness:
         return Liveness(
@@ -95,7 +94,8 @@ class HealthService:
         return CheckResult(status=status, latency_ms=latency_ms, detail=detail)
 
     def _uptime(self) -> float:
-        return round(time.monotonic() - self._started_at, 3)
+        """Seconds since this process started (each worker counts its own)."""
+        return round(time.monotonic() - STARTED_AT, 3)
 
 
 def _describe(error: Exception) -> str:

@@ -1,10 +1,13 @@
 import time
 
 import httpx
+from fastapi import FastAPI
 
 from aibos import __version__
 from tests.conftest import ClientFactory
 from tests.databases import throwaway_database
+from tests.people import admin, sign_up
+from tests.servers import aibos_server
 
 
 async def test_liveness_reports_version_environment_and_uptime(client: httpx.AsyncClient) -> None:
@@ -29,9 +32,11 @@ async def test_ready_when_every_dependency_answers(client: httpx.AsyncClient) ->
 
 
 async def test_detailed_gives_latency_and_findings_of_each_check(
-    client: httpx.AsyncClient,
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    response = await client.get("/api/v1/health/detailed")
+    response = await client.get(
+        "/api/v1/health/detailed", headers=(await admin(app, client)).headers
+    )
 
     assert response.status_code == 200
     checks = response.json()["checks"]
@@ -50,15 +55,16 @@ async def test_a_dead_cache_degrades_but_keeps_serving(make_client: ClientFactor
 
 
 async def test_a_hung_cache_answers_within_its_timeout(
-    make_client: ClientFactory, silent_server: int
+    app: FastAPI, client: httpx.AsyncClient, make_client: ClientFactory, silent_server: int
 ) -> None:
+    administrator = await admin(app, client)  # signed in where Redis answers
     async with make_client(
         redis_url=f"redis://127.0.0.1:{silent_server}/0",
         redis_timeout_seconds=30,
         health_check_timeout_seconds=0.5,
-    ) as client:
+    ) as hung:
         started = time.perf_counter()
-        response = await client.get("/api/v1/health/detailed")
+        response = await hung.get("/api/v1/health/detailed", headers=administrator.headers)
         elapsed = time.perf_counter() - started
 
     assert elapsed < 3
@@ -87,13 +93,10 @@ async def test_a_database_behind_the_migration_head_is_unhealthy(
     make_client: ClientFactory,
 ) -> None:
     async with throwaway_database() as empty, make_client(database_url=empty) as client:
-        response = await client.get("/api/v1/health/detailed")
+        response = await client.get("/api/v1/health/ready")
 
     assert response.status_code == 503
-    migrations = response.json()["checks"]["migrations"]
-    assert migrations["status"] == "down"
-    assert "database at None" in migrations["detail"]
-    assert response.json()["checks"]["database"]["status"] == "up"
+    assert response.json()["checks"] == {"database": "up", "cache": "up", "migrations": "down"}
 
 
 async def test_an_empty_database_is_migrated_on_start_in_development(
@@ -107,3 +110,30 @@ async def test_an_empty_database_is_migrated_on_start_in_development(
 
     assert response.status_code == 200
     assert response.json()["checks"]["migrations"] == "up"
+
+
+def test_uptime_counts_from_the_start_of_the_process_not_its_first_request(
+    database_url: str, cache_namespace: str
+) -> None:
+    answering = ("/api/v1/users/me", 401)  # up, without asking the health module anything
+    with aibos_server(database_url, cache_namespace, ready=answering) as server:
+        time.sleep(2)
+        first = httpx.get(f"{server.base_url}/api/v1/health")
+
+    assert first.status_code == 200
+    assert first.json()["uptime_seconds"] >= 2
+
+
+async def test_detailed_health_is_for_administrators_and_readiness_for_anyone(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    member, administrator = await sign_up(client), await admin(app, client)
+    detailed = "/api/v1/health/detailed"
+
+    anonymous = await client.get(detailed)
+    assert anonymous.status_code == 401
+    assert "database" not in anonymous.text
+    assert (await client.get(detailed, headers=member.headers)).status_code == 403
+    assert (await client.get(detailed, headers=administrator.headers)).status_code == 200
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    assert (await client.get("/api/v1/health")).status_code == 200
