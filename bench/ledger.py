@@ -56,7 +56,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -123,10 +123,18 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
+class Databases(Protocol):
+    """Where the run's PostgreSQL is: what the helpers below need of a bench's options."""
+
+    def admin_dsn(self) -> str: ...
+
+    def dsn(self, database: str) -> str: ...
+
+
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
-async def admin_execute(options: Options, statement: str) -> None:
+async def admin_execute(options: Databases, statement: str) -> None:
     connection = await asyncpg.connect(options.admin_dsn(), timeout=10)
     try:
         await connection.execute(statement)
@@ -134,7 +142,7 @@ async def admin_execute(options: Options, statement: str) -> None:
         await connection.close()
 
 
-async def deadlocks(options: Options, database: str) -> int:
+async def deadlocks(options: Databases, database: str) -> int:
     connection = await asyncpg.connect(options.admin_dsn(), timeout=10)
     try:
         found = await connection.fetchval(
@@ -455,7 +463,7 @@ async def bench_batch(bench: Bench) -> list[str]:
     ]
 
 
-async def check_books(options: Options, database: str, label: str) -> tuple[Books, str]:
+async def check_books(options: Databases, database: str, label: str) -> tuple[Books, str]:
     books = await check(options.dsn(database))
     text = f"{label}: {'consistent' if books.consistent else 'NOT CONSISTENT'}: {books.describe()}"
     say(f"  {text}")
@@ -667,6 +675,41 @@ async def set_up_books(api: Server, email: str) -> tuple[str, str]:
         return token, str(cash[0]["id"])
 
 
+def books_env(options: Databases, database: str, redis_url: str, namespace: str) -> dict[str, str]:
+    """The API's environment for a run on `database`: production, quiet, its own Redis keys."""
+    url = options.dsn(database).replace("postgresql://", "postgresql+asyncpg://")
+    return child_env(
+        {
+            "AIBOS_ENV": "production",
+            "AIBOS_DATABASE_URL": url,
+            "AIBOS_REDIS_URL": redis_url,
+            "AIBOS_SECRET_KEY": secrets.token_urlsafe(48),
+            # Production wants an SMTP server; what a run mails goes nowhere.
+            "AIBOS_SMTP_HOST": "127.0.0.1",
+            "AIBOS_CACHE_NAMESPACE": namespace,
+            "AIBOS_LOG_LEVEL": "WARNING",
+            "AIBOS_APPROVAL_THRESHOLD": THRESHOLD,
+        }
+    )
+
+
+async def start_books_api(
+    env: dict[str, str], tried: dict[str, str], workdir: Path, email: str, servers: list[Server]
+) -> tuple[Server, str, str]:
+    """Migrate the database `env` names, make the administrator, start the real API (with the
+    `tried` settings on top) and set up the books: the server (also added to `servers`, which
+    the caller stops), an access token and the cash account's id."""
+    await run_checked(["-m", "aibos", "migrate"], env, workdir)
+    await run_checked(
+        ["-m", "aibos", "create-admin", "--email", email, "--password", PASSWORD], env, workdir
+    )
+    api = await start_server("api", ["-m", "aibos", "serve"], {**env, **tried}, workdir, workdir)
+    servers.append(api)
+    await wait_until_answers(api, HEALTH)
+    token, cash_id = await set_up_books(api, email)
+    return api, token, cash_id
+
+
 async def machine_load(seconds: float = 1.0) -> float:
     before, began = machine_busy_seconds(), time.perf_counter()
     await asyncio.sleep(seconds)
@@ -678,32 +721,8 @@ async def main_async(options: Options) -> int:
     api_db, ref_db = f"aibos_bench_ledger_{run_id}_api", f"aibos_bench_ledger_{run_id}_ref"
     namespace = f"aibos-bench-ledger-{run_id}"
     email = f"bench-ledger-{run_id}@example.com"
-    base = {
-        "AIBOS_ENV": "production",
-        "AIBOS_REDIS_URL": options.redis_url,
-        "AIBOS_SECRET_KEY": secrets.token_urlsafe(48),
-        # Production wants an SMTP server; what a run mails goes nowhere.
-        "AIBOS_SMTP_HOST": "127.0.0.1",
-        "AIBOS_CACHE_NAMESPACE": namespace,
-        "AIBOS_LOG_LEVEL": "WARNING",
-        "AIBOS_APPROVAL_THRESHOLD": THRESHOLD,
-    }
-    api_env = child_env(
-        {
-            **base,
-            "AIBOS_DATABASE_URL": options.dsn(api_db).replace(
-                "postgresql://", "postgresql+asyncpg://"
-            ),
-        }
-    )
-    ref_env = child_env(
-        {
-            **base,
-            "AIBOS_DATABASE_URL": options.dsn(ref_db).replace(
-                "postgresql://", "postgresql+asyncpg://"
-            ),
-        }
-    )
+    api_env = books_env(options, api_db, options.redis_url, namespace)
+    ref_env = books_env(options, ref_db, options.redis_url, namespace)
     idle_load = await machine_load()
     began = time.perf_counter()
     say(
@@ -731,19 +750,10 @@ async def main_async(options: Options) -> int:
             for database in (api_db, ref_db):
                 await admin_execute(options, f'CREATE DATABASE "{database}"')
                 created.append(database)
-            await run_checked(["-m", "aibos", "migrate"], api_env, workdir)
             await run_checked(["-m", "aibos", "migrate"], ref_env, workdir)
-            await run_checked(
-                ["-m", "aibos", "create-admin", "--email", email, "--password", PASSWORD],
-                api_env,
-                workdir,
+            api, token, cash_id = await start_books_api(
+                api_env, options.api_env, workdir, email, servers
             )
-            api = await start_server(
-                "api", ["-m", "aibos", "serve"], {**api_env, **options.api_env}, workdir, workdir
-            )
-            servers.append(api)
-            await wait_until_answers(api, HEALTH)
-            token, cash_id = await set_up_books(api, email)
             user = await copy_chart(options, api_db, ref_db)
             reference = await start_server(
                 "reference",

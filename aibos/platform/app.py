@@ -17,6 +17,7 @@ from aibos.modules.auth.router import router as auth_router
 from aibos.modules.health.router import router as health_router
 from aibos.modules.ledger.router import router as ledger_router
 from aibos.modules.users.router import router as users_router
+from aibos.platform.admission import AdmissionMiddleware
 from aibos.platform.container import Container, build_container
 from aibos.platform.docs import install_docs
 from aibos.platform.errors import install_error_handlers, problem_responses
@@ -55,6 +56,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.cache().close()
         container.auth.passwords().close()
         await engine.dispose()
+        await container.writer_engine().dispose()
         forget_this_process()
 
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: the request context wraps everything, so even a refusal is logged.
+    app.add_middleware(AdmissionMiddleware, limit=settings.requests_in_progress)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -11,7 +11,12 @@ from aibos.modules.health.container import HealthContainer
 from aibos.modules.ledger.container import LedgerContainer
 from aibos.modules.users.container import UsersContainer
 from aibos.platform.cache import create_cache
-from aibos.platform.db import DriverConnections, create_engine, create_session_factory
+from aibos.platform.db import (
+    DriverConnections,
+    create_engine,
+    create_session_factory,
+    create_writer_engine,
+)
 from aibos.platform.events import EventBus
 from aibos.platform.mail import create_mailer
 from aibos.platform.settings import Settings
@@ -21,8 +26,12 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Singleton(create_engine, settings)
     session_factory = providers.Singleton(create_session_factory, engine)
+    writer_engine = providers.Singleton(create_writer_engine, settings, engine)
     driver = providers.Singleton(
-        DriverConnections, engine, writers=settings.provided.db_hot_writers
+        DriverConnections,
+        engine,
+        writers=settings.provided.db_hot_writers,
+        writer_engine=writer_engine,
     )
     cache = providers.Singleton(create_cache, settings)
     events = providers.Singleton(EventBus)

@@ -101,7 +101,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
     if settings.uses_sqlite:
         # The driver's own transaction handling is switched off so that a writing transaction
         # starts with BEGIN IMMEDIATE (see `for_writing`): it waits for the write lock up front
@@ -117,8 +117,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         hide_parameters=True,  # errors and their logs never carry values (password hashes)
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=pool_size or settings.db_pool_size,
+        max_overflow=0 if pool_size else settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=settings.db_pool_pre_ping,
@@ -129,6 +129,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
             }
         },
     )
+
+
+def create_writer_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The hot writers' own pool, one connection per writer (PostgreSQL): a posting never waits
+    for a connection behind the readers that hold the shared pool while the event loop is busy.
+    SQLite writes one at a time anyway: there it is `engine` itself."""
+    if settings.uses_sqlite:
+        return engine
+    return create_engine(settings, pool_size=settings.db_hot_writers)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -206,12 +215,16 @@ class DriverConnections:
     here. When they contend for the same rows, a queue in the process is cheaper and fairer
     than one in the database, and the transactions holding the locks finish sooner."""
 
-    def __init__(self, engine: AsyncEngine, *, writers: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, writers: int, writer_engine: AsyncEngine | None = None
+    ) -> None:
         self._engine = engine
+        self._writer_engine = writer_engine or engine  # see create_writer_engine
         self.dialect = engine.dialect
         self._on_asyncpg = engine.dialect.driver == "asyncpg"
         self._reader = for_reading(engine)
-        self._writer = for_writing(engine)
+        self._writer = for_writing(self._writer_engine)
+        self._writers_own = for_reading(self._writer_engine)  # the driver runs the transaction
         self._writers = writers
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
@@ -226,7 +239,12 @@ class DriverConnections:
             async with self._reader.connect() as connection:
                 yield connection
             return
-        lease = _Lease(self._reader, await self._engine.raw_connection())
+        async with self._alone(self._reader) as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _alone(self, engine: AsyncEngine) -> AsyncIterator[Connection]:
+        lease = _Lease(engine, await engine.raw_connection())
         try:
             yield DriverShortcut(self.dialect, lease.driver)
         except BaseException:
@@ -247,7 +265,7 @@ class DriverConnections:
         if not self._on_asyncpg:
             async with self.begin() as connection:
                 return await connection.execute(statement, parameters)
-        async with self._turn(), self.connect() as connection:
+        async with self._turn(), self._alone(self._writers_own) as connection:
             return await connection.execute(statement, parameters)
 
     def _turn(self) -> asyncio.Semaphore:
@@ -263,7 +281,7 @@ class DriverConnections:
             async with self._writer.begin() as connection:
                 yield connection
             return
-        lease = _Lease(self._reader, await self._engine.raw_connection())
+        lease = _Lease(self._writers_own, await self._writers_own.raw_connection())
         try:
             async with lease.driver.transaction():
                 yield DriverShortcut(self.dialect, lease.driver, lease)

@@ -9,6 +9,7 @@ key tells a second request that the first is still running (409) instead of maki
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,7 +18,19 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Insert, String, Text, bindparam, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Insert,
+    String,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    func,
+    select,
+    update,
+)
 from sqlmodel import Field, SQLModel
 from starlette.responses import Response
 
@@ -157,6 +170,34 @@ class Claim:
                 "answer": answer,
             },
         )
+
+    def recording(self, answer: str, blank: str) -> dict[str, Any]:
+        """The parameters of `recorded_with` for this key: `answer` holds `blank` as one JSON
+        string, which the statement replaces."""
+        return {
+            "key_owner": self.owner,
+            "key_name": self.key,
+            "answer_status": self.status_code,
+            "answer": answer,
+            "answer_blank": json.dumps(blank),
+        }
+
+
+def recorded_with(filled_in: Any) -> Update:
+    """PostgreSQL: keep a key's answer, its blank filled in with the text `filled_in` (as a
+    JSON string), so that a write's last statement records its answer too (see `recording`)."""
+    return (
+        update(keys)
+        .where(*_THIS_KEY)
+        .values(
+            status_code=bindparam("answer_status"),
+            response=func.replace(
+                bindparam("answer", type_=Text),
+                bindparam("answer_blank", type_=Text),
+                cast(func.to_json(filled_in), Text),
+            ),
+        )
+    )
 
 
 @cache

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = False
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     db_hot_writers: int = Field(default=8, ge=1)
+    requests_in_progress: int = Field(default=24, ge=1)
 
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(default=1.0, gt=0)

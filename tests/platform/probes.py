@@ -1,7 +1,9 @@
 """Routes that exist only in tests, to drive the platform's behaviour through HTTP."""
 
+import asyncio
+
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from aibos.platform.errors import NotFound
@@ -49,6 +51,36 @@ async def log_secrets() -> dict[str, str]:
     return {"logged": "yes"}
 
 
+class Held:
+    """Requests held inside the app until `release` is set, and how many were in at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.inside = 0
+        self.most_inside = 0
+
+    async def hold(self) -> None:
+        self.inside += 1
+        self.most_inside = max(self.most_inside, self.inside)
+        try:
+            await self.release.wait()
+        finally:
+            self.inside -= 1
+
+
+@router.get("/held")
+async def held_read(request: Request) -> dict[str, bool]:
+    await request.app.state.held.hold()
+    return {"held": True}
+
+
+@router.post("/held")
+async def held_write(request: Request) -> dict[str, bool]:
+    await request.app.state.held.hold()
+    return {"held": True}
+
+
 def with_probes(app: FastAPI) -> FastAPI:
+    app.state.held = Held()
     app.include_router(router)
     return app

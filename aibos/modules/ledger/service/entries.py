@@ -90,7 +90,7 @@ from aibos.platform.db import (
     utcnow,
 )
 from aibos.platform.errors import InvalidInput
-from aibos.platform.idempotency import Claim, remember, take
+from aibos.platform.idempotency import Claim, as_json, recorded_with, remember, take
 from aibos.platform.security import Principal
 from aibos.platform.settings import Settings
 
@@ -151,13 +151,15 @@ def _adding_to_day_balances(statement: Any) -> Any:
     )
 
 
-def _booked_in_one_statement() -> Any:
+def _booked_in_one_statement(*, recording: bool = False) -> Any:
     """PostgreSQL: find the open period's year (or take :year_id), move its counter, mark the
     entry posted with the number and add its lines to their day balances, all in one statement,
     so that the rows every posting needs, the year's counter and (for a busy account) its day,
     are held for the shortest time. The counter is locked first, as in a batch, and the day
     balances after it (PostgreSQL runs a WITH statement that nothing reads after the main one),
-    in account order. The number reads as in `_entry_number`."""
+    in account order. The number reads as in `_entry_number`. `recording`: it keeps the
+    answer of the request's Idempotency-Key too, the number filled in, so that no round trip
+    follows it but the commit."""
     year = (
         update(fiscal_years)
         .where(
@@ -181,7 +183,8 @@ def _booked_in_one_statement() -> Any:
             ["account_id", "day", "debit", "credit"], day_totals
         )
     )
-    return (
+    number = literal("JE-") + year.c.name + "-" + digits
+    booked = (
         update(entries)
         .where(
             entries.c.id == bindparam("entry_id"),
@@ -190,15 +193,19 @@ def _booked_in_one_statement() -> Any:
         .values(
             fiscal_year_id=year.c.id,
             sequence=year.c.last_entry_number,
-            number=literal("JE-") + year.c.name + "-" + digits,
+            number=number,
             **_POSTED_BY,
         )
         .returning(entries.c.number)
         .add_cte(added.cte("balances"))
     )
+    if recording:
+        return booked.add_cte(recorded_with(select(number).scalar_subquery()).cte("recorded"))
+    return booked
 
 
 _BOOK = prebuilt(_booked_in_one_statement())
+_BOOK_RECORDING = prebuilt(_booked_in_one_statement(recording=True))
 
 
 def _entry_number(year_name: str, sequence: int) -> str:
@@ -284,8 +291,10 @@ class EntryService:
         async def work() -> EntryPublic:
             async with self._transactions.begin() as connection:
                 await take(claim, connection)
-                entry_id, known = await self._create(connection, actor, data, post=post)
-                entry = known or await self._public(connection, entry_id)
+                entry_id, known = await self._create(connection, actor, data, post, claim)
+                if known is not None:  # posted at once, its answer kept already
+                    return known
+                entry = await self._public(connection, entry_id)
                 await remember(claim, connection, entry)
                 return entry
 
@@ -505,10 +514,16 @@ class EntryService:
     # The steps
 
     async def _create(
-        self, connection: Connection, actor: Principal, data: EntryIn, *, post: bool
+        self,
+        connection: Connection,
+        actor: Principal,
+        data: EntryIn,
+        post: bool,
+        claim: Claim | None,
     ) -> tuple[uuid.UUID, EntryPublic | None]:
-        """The new entry's id, and when it posted at once, the entry itself: everything about it
-        is known here, so it is neither checked nor read back from the database."""
+        """The new entry's id, and when it posted at once, the entry itself, its answer kept
+        with `claim`: everything about it is known here, so it is neither checked nor read back
+        from the database."""
         prepared = await self._prepare(connection, data)
         entry_id = uuid.uuid4()
         posts_now = post and _total(prepared) <= self._threshold
@@ -523,10 +538,26 @@ class EntryService:
                     connection, actor, await self._locked(connection, entry_id)
                 )
             return entry_id, None
-        number, posted_at = await self._book(
-            connection, actor, entry_id, data.entry_date, prepared, approved=False
+        now = utcnow()
+        recording = None
+        if claim is not None and connection.dialect.name == "postgresql":
+            blank = f"number-{uuid.uuid4().hex}"  # unguessable: no description can hold it
+            answer = as_json(self._posted_public(row, prepared, number=blank, posted_at=now))
+            recording = claim.recording(answer, blank)
+        number, _ = await self._book(
+            connection,
+            actor,
+            entry_id,
+            data.entry_date,
+            prepared,
+            approved=False,
+            now=now,
+            recording=recording,
         )
-        return entry_id, self._posted_public(row, prepared, number=number, posted_at=posted_at)
+        entry = self._posted_public(row, prepared, number=number, posted_at=now)
+        if recording is None:
+            await remember(claim, connection, entry)
+        return entry_id, entry
 
     def _posted_public(
         self, row: dict[str, Any], prepared: list[PreparedLine], *, number: str, posted_at: datetime
@@ -634,12 +665,15 @@ class EntryService:
         *,
         approved: bool,
         year_id: uuid.UUID | None = None,
+        now: datetime | None = None,
+        recording: dict[str, Any] | None = None,
     ) -> tuple[str, datetime]:
         """The last step of posting: the next number of the year whose open period holds `day`
         (or of `year_id`, for a closing entry), and the lines added to their day balances. Last,
         so that the year's counter row and the balance rows stay locked for the shortest time;
-        the counter first, as a batch takes them."""
-        now = utcnow()
+        the counter first, as a batch takes them. `recording` (PostgreSQL, see
+        `Claim.recording`) keeps the request's answer in the same statement."""
+        now = now or utcnow()
         balances = _day_balance_rows([(day, line) for line in entry_lines])
         marks = {
             "entry_id": entry_id,
@@ -656,7 +690,8 @@ class EntryService:
                 "balance_debits": [row["debit"] for row in balances],
                 "balance_credits": [row["credit"] for row in balances],
             }
-            number = await connection.scalar(_BOOK, {**marks, **columns})
+            statement = _BOOK if recording is None else _BOOK_RECORDING
+            number = await connection.scalar(statement, {**marks, **columns, **(recording or {})})
             if number is None:
                 raise await posting_refusal(connection, day)
             return str(number), now
