@@ -1,7 +1,6 @@
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Query, Request, Response, status
@@ -9,7 +8,7 @@ from pydantic import BaseModel
 
 from aibos.modules.ledger import api as permissions
 from aibos.modules.ledger.container import LedgerContainer
-from aibos.modules.ledger.csv_export import csv_response, csv_text
+from aibos.modules.ledger.csv_export import csv_answer, csv_response, csv_text
 from aibos.modules.ledger.exceptions import InvalidAccount
 from aibos.modules.ledger.schemas import (
     AccountBalance,
@@ -29,6 +28,7 @@ from aibos.modules.ledger.schemas import (
     ExchangeRatePublic,
     FiscalYearCreate,
     FiscalYearPublic,
+    LedgerDate,
     LedgerLine,
     PeriodChange,
     PeriodPublic,
@@ -41,7 +41,7 @@ from aibos.modules.ledger.schemas import (
 )
 from aibos.modules.ledger.service.chart_io import default_chart
 from aibos.platform import idempotency
-from aibos.platform.idempotency import Claim
+from aibos.platform.idempotency import MAX_KEY_LENGTH, Claim
 from aibos.platform.routing import ModuleRouter, module_container
 from aibos.platform.security import Principal, require
 
@@ -55,7 +55,14 @@ async def _ledger(request: Request) -> LedgerContainer:
 Ledger = Annotated[LedgerContainer, Depends(_ledger)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Repeat a request safely: same key, same answer"),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Repeat a request safely: same key, same answer. 1 to 255 printable ASCII "
+        "characters; kept 24 hours per user",
+    ),
 ]
 CanRead = Depends(require(permissions.READ))
 CanKeepAccounts = Annotated[Principal, Depends(require(permissions.KEEP_ACCOUNTS))]
@@ -110,6 +117,7 @@ async def list_accounts(
     return await ledger.accounts().find(filters)
 
 
+CSV_ONLY = csv_answer(also_json=False)
 _CSV_BODY = {
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
 }
@@ -143,7 +151,7 @@ class _Csv(BaseModel):
     text: str
 
 
-@router.get("/accounts/export", dependencies=[CanRead], response_class=Response)
+@router.get("/accounts/export", dependencies=[CanRead], response_class=Response, responses=CSV_ONLY)
 async def export_chart(ledger: Ledger) -> Response:
     """The whole chart as CSV, in the import's format."""
     return csv_text(await ledger.chart_files().export(), filename="chart-of-accounts")
@@ -247,7 +255,7 @@ async def change_period(
 
 @router.get("/exchange-rates", dependencies=[CanRead])
 async def list_rates(
-    ledger: Ledger, currency: str | None = None, on: date | None = None
+    ledger: Ledger, currency: str | None = None, on: LedgerDate | None = None
 ) -> list[ExchangeRatePublic]:
     """Rates by currency and date; with `on`, the rate in force that day."""
     return await ledger.rates().find(currency=currency, on=on)
@@ -398,11 +406,17 @@ async def reverse_entry(
 # Reports
 
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+OR_CSV = csv_answer(also_json=True)
 
 
-@router.get("/accounts/{account_id}/balance", dependencies=[CanRead], response_model=AccountBalance)
+@router.get(
+    "/accounts/{account_id}/balance",
+    dependencies=[CanRead],
+    response_model=AccountBalance,
+    responses=OR_CSV,
+)
 async def account_balance(
-    account_id: uuid.UUID, ledger: Ledger, as_of: date, format: Format = "json"
+    account_id: uuid.UUID, ledger: Ledger, as_of: LedgerDate, format: Format = "json"
 ) -> AccountBalance | Response:
     """An account's posted balance at the end of a day."""
     balance = await ledger.reports().balance(account_id, as_of)
@@ -412,12 +426,17 @@ async def account_balance(
     return balance
 
 
-@router.get("/accounts/{account_id}/ledger", dependencies=[CanRead], response_model=AccountLedger)
+@router.get(
+    "/accounts/{account_id}/ledger",
+    dependencies=[CanRead],
+    response_model=AccountLedger,
+    responses=OR_CSV,
+)
 async def account_ledger(
     account_id: uuid.UUID,
     ledger: Ledger,
-    start: date | None = None,
-    end: date | None = None,
+    start: LedgerDate | None = None,
+    end: LedgerDate | None = None,
     cursor: str | None = None,
     size: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Format = "json",
@@ -430,9 +449,11 @@ async def account_ledger(
     return page
 
 
-@router.get("/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance)
+@router.get(
+    "/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance, responses=OR_CSV
+)
 async def trial_balance(
-    ledger: Ledger, end: date, start: date | None = None, format: Format = "json"
+    ledger: Ledger, end: LedgerDate, start: LedgerDate | None = None, format: Format = "json"
 ) -> TrialBalance | Response:
     """Opening, debits, credits and closing per account, up to `end` (movements from `start`)."""
     report = await ledger.reports().trial_balance(start=start, end=end)
@@ -442,18 +463,25 @@ async def trial_balance(
     return report
 
 
-@router.get("/reports/profit-or-loss", dependencies=[CanRead], response_model=Statement)
+@router.get(
+    "/reports/profit-or-loss", dependencies=[CanRead], response_model=Statement, responses=OR_CSV
+)
 async def profit_or_loss(
-    ledger: Ledger, start: date, end: date, format: Format = "json"
+    ledger: Ledger, start: LedgerDate, end: LedgerDate, format: Format = "json"
 ) -> Statement | Response:
     """Statement of profit or loss by MFRS class, beside the period just before."""
     statement = await ledger.reports().profit_or_loss(start=start, end=end)
     return _statement(statement, format)
 
 
-@router.get("/reports/financial-position", dependencies=[CanRead], response_model=Statement)
+@router.get(
+    "/reports/financial-position",
+    dependencies=[CanRead],
+    response_model=Statement,
+    responses=OR_CSV,
+)
 async def financial_position(
-    ledger: Ledger, as_of: date, compare_to: date | None = None, format: Format = "json"
+    ledger: Ledger, as_of: LedgerDate, compare_to: LedgerDate | None = None, format: Format = "json"
 ) -> Statement | Response:
     """Statement of financial position by MFRS class; compared with the previous year end."""
     statement = await ledger.reports().financial_position(as_of=as_of, compare_to=compare_to)
