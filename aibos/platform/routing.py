@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import re
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast, get_args, get_origin
@@ -50,7 +49,7 @@ def uuid_segments(path: str, endpoint: Callable[..., Any]) -> str:
         if get_origin(annotation) is Annotated:
             annotation = get_args(annotation)[0]
         if annotation is uuid.UUID:
-            path = re.sub(rf"\{{{parameter.name}\}}", f"{{{parameter.name}:uuid}}", path)
+            path = path.replace(f"{{{parameter.name}}}", f"{{{parameter.name}:uuid}}")
     return path
 
 
