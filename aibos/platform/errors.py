@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 from starlette.types import Scope
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -108,7 +109,15 @@ class FieldError(BaseModel):
 
 
 class ValidationProblem(Problem):
+    """A request whose fields do not fit the schema (`VALIDATION_FAILED`): `errors` names each."""
+
     errors: list[FieldError]
+
+
+UnprocessableProblem = Annotated[
+    ValidationProblem | Problem,
+    Field(description="A field that does not fit the schema, or a broken business rule"),
+]
 
 
 def error_code_for(status: int) -> str:
@@ -163,8 +172,24 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(
-        request.scope, status=exc.status_code, detail=detail, headers=exc.headers
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return problem_response(request.scope, status=exc.status_code, detail=detail, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path; Starlette names only the first route's."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
     )
 
 
@@ -200,6 +225,10 @@ def problem_responses() -> dict[int | str, dict[str, Any]]:
     """Error responses every route may give, for the OpenAPI document."""
     return {
         "4XX": {"model": Problem, "description": "The request was refused"},
-        422: {"model": ValidationProblem, "description": "A field is invalid"},
+        422: {
+            "model": UnprocessableProblem,
+            "description": "A field is invalid (with `errors`), or the request breaks a business "
+            "rule (its own `error_code`, no `errors`)",
+        },
         500: {"model": Problem, "description": "An unexpected error"},
     }

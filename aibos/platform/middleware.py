@@ -33,7 +33,7 @@ def _route_template(scope: Scope, status: int) -> str:
     """The route's template, never the raw path of an API route (its ids would explode labels)."""
     route = scope.get("route")
     if route is not None:
-        return str(route.path)
+        return str(getattr(route, "path_format", route.path))
     # Plain routes (docs) have fixed paths; anything else that found no route is one label.
     return "unmatched" if status == 404 else scope["path"]
 

@@ -16,8 +16,14 @@ def _serve_problems_as_problem_json(operation: dict[str, Any]) -> None:
     for response in operation.get("responses", {}).values():
         content = response.get("content", {})
         schema = content.get("application/json", {}).get("schema", {})
-        if schema.get("$ref") in _PROBLEM_SCHEMAS:
+        if _is_problem(schema):
             content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+
+
+def _is_problem(schema: dict[str, Any]) -> bool:
+    """A problem, or one of several kinds of problem (422: validation or business rule)."""
+    choices = schema.get("anyOf", [schema])
+    return all(choice.get("$ref") in _PROBLEM_SCHEMAS for choice in choices)
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:

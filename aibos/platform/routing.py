@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+import inspect
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast, get_args, get_origin
 
 from dependency_injector import containers, providers
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.routing import Match
 from starlette.types import Scope
+
+from aibos.platform.screening import ScreenedRoute
 
 API_PREFIX = "/api/v1"
 
@@ -20,7 +25,12 @@ class ModuleRouter(APIRouter):
     instead of being tried against every one of this module's routes in turn."""
 
     def __init__(self, module: str, **options: Any) -> None:
-        super().__init__(prefix=f"{API_PREFIX}/{module}", tags=[module], **options)
+        super().__init__(
+            prefix=f"{API_PREFIX}/{module}", tags=[module], route_class=ScreenedRoute, **options
+        )
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().add_api_route(uuid_segments(path, endpoint), endpoint, **options)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         # The path may carry a root path in front (behind a proxy): any path holding the prefix
@@ -28,6 +38,19 @@ class ModuleRouter(APIRouter):
         if self.prefix not in scope["path"]:
             return Match.NONE, {}
         return super().matches(scope)
+
+
+def uuid_segments(path: str, endpoint: Callable[..., Any]) -> str:
+    """`/users/{user_id}` -> `/users/{user_id:uuid}` when the endpoint takes a UUID: a word such
+    as `me` or `export` then falls through to its own route, or to 404/405, never to a 422."""
+    parameters = inspect.signature(endpoint, eval_str=True).parameters.values()
+    for parameter in parameters:
+        annotation = parameter.annotation
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        if annotation is uuid.UUID:
+            path = path.replace(f"{{{parameter.name}}}", f"{{{parameter.name}:uuid}}")
+    return path
 
 
 def index_module_containers(root: containers.Container) -> dict[type[Any], Any]:

@@ -45,6 +45,7 @@ Links = Annotated[MailedLinks, Depends(_links)]
 Caller = Annotated[Client, Depends(_client)]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 SIGN_UP_ANSWER = "Thank you: a mail to this address tells you what comes next."
+REVOKED_ANSWER = "If this was a token of ours, its session has ended."
 RESET_ANSWER = "If an account uses this address, a reset link is on its way."
 
 
@@ -132,13 +133,13 @@ async def logout(principal: CurrentPrincipal, auth: Auth) -> Response:
         Revocation, {"token": {"type": "string"}, "token_type_hint": {"type": "string"}}
     ),
 )
-async def revoke(request: Request, auth: Auth) -> Response:
+async def revoke(request: Request, auth: Auth) -> Accepted:
     """RFC 7009 revocation of a refresh or access token: 200, even for an unknown token."""
     revocation: Revocation = await _read_form_or_json(
         request, Revocation, {"token": "token", "token_type_hint": "token_type_hint"}
     )
     await auth.revoke(revocation.token)
-    return Response(status_code=status.HTTP_200_OK)
+    return Accepted(detail=REVOKED_ANSWER)
 
 
 @router.get("/sessions")

@@ -35,3 +35,11 @@ def csv_text(text: str, *, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )
+
+
+def csv_answer(*, also_json: bool) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer's CSV content, for the OpenAPI document (beside the JSON, or alone)."""
+    content: dict[str, Any] = {"text/csv": {"schema": {"type": "string"}}}
+    if also_json:
+        return {200: {"content": content, "description": "JSON, or CSV with `format=csv`"}}
+    return {200: {"content": content, "description": "CSV"}}

@@ -14,7 +14,10 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from aibos.modules.ledger.exceptions import InvalidAmount, UnknownCurrency
 
-MAX_MINOR_UNITS = 10**17  # keeps every sum far inside a signed 64-bit integer
+MAX_MINOR_UNITS = 10**17  # an entry's total: keeps every sum far inside a signed 64-bit integer
+# A line, in its currency and in the functional currency: 922,337 such lines on one account and
+# day still fit the day's 64-bit balance.
+MAX_LINE_MINOR_UNITS = 10**13
 
 
 @cache
@@ -38,8 +41,8 @@ def to_minor(amount: str, currency: str) -> int:
         raise InvalidAmount(
             f"{amount} has more decimals than {currency} allows ({exponent(currency)})."
         )
-    if abs(scaled) >= MAX_MINOR_UNITS:
-        raise InvalidAmount(f"{amount} {currency} is too large.")
+    if abs(scaled) >= MAX_LINE_MINOR_UNITS:
+        raise InvalidAmount(f"{amount} {currency} is too large for one line.")
     return int(scaled)
 
 
@@ -56,12 +59,12 @@ def convert(minor: int, *, rate: Decimal, source: str, target: str) -> int:
     converted = int(
         scaled.copy_abs().quantize(Decimal(1), rounding=ROUND_HALF_UP).copy_sign(scaled)
     )
-    return bounded(converted, target)
+    return bounded(converted, target, limit=MAX_LINE_MINOR_UNITS)
 
 
-def bounded(minor: int, currency: str) -> int:
+def bounded(minor: int, currency: str, *, limit: int = MAX_MINOR_UNITS) -> int:
     """Refuse an amount too large to add up safely in a signed 64-bit integer."""
-    if abs(minor) >= MAX_MINOR_UNITS:
+    if abs(minor) >= limit:
         raise InvalidAmount(f"{to_decimal_string(minor, currency)} {currency} is too large.")
     return minor
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from aibos.modules.ledger import api as permissions
 from aibos.modules.ledger.container import LedgerContainer
-from aibos.modules.ledger.csv_export import csv_response, csv_text
+from aibos.modules.ledger.csv_export import csv_answer, csv_response, csv_text
 from aibos.modules.ledger.exceptions import InvalidAccount
 from aibos.modules.ledger.schemas import (
     AccountBalance,
@@ -30,6 +30,7 @@ from aibos.modules.ledger.schemas import (
     ExchangeRatePublic,
     FiscalYearCreate,
     FiscalYearPublic,
+    LedgerDate,
     LedgerLine,
     PeriodChange,
     PeriodPublic,
@@ -43,7 +44,7 @@ from aibos.modules.ledger.schemas import (
 )
 from aibos.modules.ledger.service.chart_io import default_chart
 from aibos.platform import idempotency
-from aibos.platform.idempotency import Claim
+from aibos.platform.idempotency import MAX_KEY_LENGTH, Claim
 from aibos.platform.routing import ModuleRouter, module_container
 from aibos.platform.security import Principal, require
 
@@ -57,7 +58,14 @@ async def _ledger(request: Request) -> LedgerContainer:
 Ledger = Annotated[LedgerContainer, Depends(_ledger)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Repeat a request safely: same key, same answer"),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Repeat a request safely: same key, same answer. 1 to 255 printable ASCII "
+        "characters; kept 24 hours per user",
+    ),
 ]
 CanRead = Depends(require(permissions.READ))
 CanKeepAccounts = Annotated[Principal, Depends(require(permissions.KEEP_ACCOUNTS))]
@@ -112,6 +120,7 @@ async def list_accounts(
     return await ledger.accounts().find(filters)
 
 
+CSV_ONLY = csv_answer(also_json=False)
 _CSV_BODY = {
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
 }
@@ -145,7 +154,7 @@ class _Csv(BaseModel):
     text: str
 
 
-@router.get("/accounts/export", dependencies=[CanRead], response_class=Response)
+@router.get("/accounts/export", dependencies=[CanRead], response_class=Response, responses=CSV_ONLY)
 async def export_chart(ledger: Ledger) -> Response:
     """The whole chart as CSV, in the import's format."""
     return csv_text(await ledger.chart_files().export(), filename="chart-of-accounts")
@@ -269,7 +278,7 @@ async def change_period(
 
 @router.get("/exchange-rates", dependencies=[CanRead])
 async def list_rates(
-    ledger: Ledger, currency: str | None = None, on: date | None = None
+    ledger: Ledger, currency: str | None = None, on: LedgerDate | None = None
 ) -> list[ExchangeRatePublic]:
     """Rates by currency and date; with `on`, the rate in force that day."""
     return await ledger.rates().find(currency=currency, on=on)
@@ -422,11 +431,17 @@ async def reverse_entry(
 # Reports
 
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+OR_CSV = csv_answer(also_json=True)
 
 
-@router.get("/accounts/{account_id}/balance", dependencies=[CanRead], response_model=AccountBalance)
+@router.get(
+    "/accounts/{account_id}/balance",
+    dependencies=[CanRead],
+    response_model=AccountBalance,
+    responses=OR_CSV,
+)
 async def account_balance(
-    account_id: uuid.UUID, ledger: Ledger, as_of: date, format: Format = "json"
+    account_id: uuid.UUID, ledger: Ledger, as_of: LedgerDate, format: Format = "json"
 ) -> AccountBalance | Response:
     """An account's posted balance at the end of a day."""
     balance = await ledger.reports().balance(account_id, as_of)
@@ -436,12 +451,17 @@ async def account_balance(
     return balance
 
 
-@router.get("/accounts/{account_id}/ledger", dependencies=[CanRead], response_model=AccountLedger)
+@router.get(
+    "/accounts/{account_id}/ledger",
+    dependencies=[CanRead],
+    response_model=AccountLedger,
+    responses=OR_CSV,
+)
 async def account_ledger(
     account_id: uuid.UUID,
     ledger: Ledger,
-    start: date | None = None,
-    end: date | None = None,
+    start: LedgerDate | None = None,
+    end: LedgerDate | None = None,
     cursor: str | None = None,
     size: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Format = "json",
@@ -454,12 +474,15 @@ async def account_ledger(
     return page
 
 
-@router.get("/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance)
+@router.get(
+    "/reports/trial-balance", dependencies=[CanRead], response_model=TrialBalance, responses=OR_CSV
+)
 async def trial_balance(
     ledger: Ledger,
-    end: Annotated[date | None, Query(description="Last day (default: today)")] = None,
+    end: Annotated[LedgerDate | None, Query(description="Last day (default: today)")] = None,
     start: Annotated[
-        date | None, Query(description="First day of the movements (default: since the first)")
+        LedgerDate | None,
+        Query(description="First day of the movements (default: since the first)"),
     ] = None,
     closing: Annotated[
         ClosingEntries,
@@ -484,13 +507,16 @@ async def trial_balance(
     return report
 
 
-@router.get("/reports/profit-or-loss", dependencies=[CanRead], response_model=Statement)
+@router.get(
+    "/reports/profit-or-loss", dependencies=[CanRead], response_model=Statement, responses=OR_CSV
+)
 async def profit_or_loss(
     ledger: Ledger,
     start: Annotated[
-        date | None, Query(description="First day (default: start of the fiscal year of `end`)")
+        LedgerDate | None,
+        Query(description="First day (default: start of the fiscal year of `end`)"),
     ] = None,
-    end: Annotated[date | None, Query(description="Last day (default: today)")] = None,
+    end: Annotated[LedgerDate | None, Query(description="Last day (default: today)")] = None,
     format: Format = "json",
 ) -> Statement | Response:
     """Statement of profit or loss by MFRS class, beside the period just before.
@@ -502,12 +528,17 @@ async def profit_or_loss(
     return _statement(statement, "profit-or-loss", format)
 
 
-@router.get("/reports/financial-position", dependencies=[CanRead], response_model=Statement)
+@router.get(
+    "/reports/financial-position",
+    dependencies=[CanRead],
+    response_model=Statement,
+    responses=OR_CSV,
+)
 async def financial_position(
     ledger: Ledger,
-    as_of: Annotated[date | None, Query(description="The day (default: today)")] = None,
+    as_of: Annotated[LedgerDate | None, Query(description="The day (default: today)")] = None,
     compare_to: Annotated[
-        date | None, Query(description="Comparative day (default: the previous year end)")
+        LedgerDate | None, Query(description="Comparative day (default: the previous year end)")
     ] = None,
     format: Format = "json",
 ) -> Statement | Response:

@@ -8,15 +8,26 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from aibos.platform.fields import Flag, IsoDate, QueryFlag, omittable
+
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.-]{0,19}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 DecimalAmount = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9]{1,18}(\.[0-9]{1,6})?$"),
-    Field(description="A positive decimal string, e.g. '1234.56'", examples=["1234.56"]),
+    StringConstraints(pattern=r"^[0-9]{1,11}(\.[0-9]{1,6})?$"),
+    Field(
+        description="A positive decimal string, e.g. '1234.56': at most 11 digits before the "
+        "point, and under 10^13 minor units in its currency and in the functional currency",
+        examples=["1234.56"],
+    ),
 ]
 Rate = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=10)]
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+LedgerDate = Annotated[
+    IsoDate, Field(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD, 1900-01-01 to 2999-12-31")
+]
+Page = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 class Strict(BaseModel):
@@ -86,13 +97,13 @@ class AccountUpdate(Strict):
     """Fields left out stay; `parent_code: null` makes it top-level, `currency: null` lifts the
     currency restriction."""
 
-    code: Code | None = None
-    name: Name | None = None
-    mfrs_class: MfrsClass | None = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    mfrs_class: MfrsClass | None = omittable()
     parent_code: Code | None = None
     currency: Currency | None = None
-    is_active: bool | None = None
-    is_contra: bool | None = Field(default=None, description=CONTRA_DESCRIPTION)
+    is_active: Flag | None = omittable()
+    is_contra: Flag | None = omittable(CONTRA_DESCRIPTION)
 
     @field_validator("code", "name", "mfrs_class", "is_active", "is_contra")
     @classmethod
@@ -131,13 +142,16 @@ class AccountFilters(BaseModel):
     q: str | None = Field(default=None, max_length=200, description="Text in code or name")
     type: AccountType | None = None
     mfrs_class: MfrsClass | None = None
-    is_active: bool | None = None
-    page: int = Field(default=1, ge=1)
+    is_active: QueryFlag | None = None
+    page: Page = 1
     size: int = Field(default=100, ge=1, le=500)
 
 
 class FiscalYearCreate(Strict):
-    start_date: date = Field(description="The first day: the 1st of any month")
+    start_date: LedgerDate = Field(
+        le=date(LAST_DAY.year, 1, 1),
+        description="The first day: the 1st of any month; the year ends by 2999-12-31",
+    )
     name: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
 
 
@@ -194,15 +208,15 @@ class LineIn(Strict):
 
 
 class EntryIn(Strict):
-    entry_date: date
+    entry_date: LedgerDate
     description: Name
     reference: Annotated[str, StringConstraints(max_length=100)] = ""
     source: Annotated[str, StringConstraints(max_length=50)] = ""
-    lines: list[LineIn] = Field(max_length=500)
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
 
 
 class EntryCreate(EntryIn):
-    post: bool = Field(default=False, description="Post at once (or submit for approval)")
+    post: Flag = Field(default=False, description="Post at once (or submit for approval)")
 
 
 class LinePublic(BaseModel):
@@ -261,18 +275,18 @@ class EntriesPublic(BaseModel):
 
 class EntryFilters(BaseModel):
     status: EntryStatus | None = None
-    start: date | None = Field(default=None, description="Entry date from")
-    end: date | None = Field(default=None, description="Entry date to")
+    start: LedgerDate | None = Field(default=None, description="Entry date from")
+    end: LedgerDate | None = Field(default=None, description="Entry date to")
     q: str | None = Field(
         default=None, max_length=200, description="Text in description or reference"
     )
     source: str | None = Field(default=None, max_length=50)
-    page: int = Field(default=1, ge=1)
+    page: Page = 1
     size: int = Field(default=50, ge=1, le=200)
 
 
 class ReversalRequest(Strict):
-    entry_date: date | None = Field(
+    entry_date: LedgerDate | None = Field(
         default=None,
         description="Default: the original date if its period is open, else the first open period",
     )
@@ -281,7 +295,7 @@ class ReversalRequest(Strict):
 
 class ExchangeRateIn(Strict):
     currency: Currency
-    effective_date: date
+    effective_date: LedgerDate
     rate: Rate
 
 

@@ -15,6 +15,8 @@ from pydantic import (
     field_validator,
 )
 
+from aibos.platform.fields import Flag, QueryFlag, omittable
+
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
 Username = Annotated[
     str,
@@ -66,9 +68,9 @@ class UserSelfUpdate(Strict):
     """Fields left out stay as they are; `username: null` removes the username. A new email of
     your own needs `current_password` and waits in `pending_email` until confirmed."""
 
-    full_name: FullName | None = None
+    full_name: FullName | None = omittable()
     username: Username | None = None
-    email: Email | None = None
+    email: Email | None = omittable()
     current_password: CurrentPassword = None
 
     @field_validator("full_name", "email", "email_verified", check_fields=False)
@@ -80,14 +82,14 @@ class UserSelfUpdate(Strict):
 
 
 class UserUpdate(UserSelfUpdate):
-    email_verified: bool | None = None
+    email_verified: Flag | None = omittable()
 
 
 class UserReplace(Strict):
     email: Email
     username: Username | None
     full_name: FullName
-    email_verified: bool
+    email_verified: Flag
     current_password: CurrentPassword = None
 
 
@@ -120,7 +122,7 @@ class UserSort(StrEnum):
 class UserFilters(BaseModel):
     q: str | None = Field(default=None, max_length=200, description="Text in email or name")
     role: RoleName | None = None
-    is_active: bool | None = None
+    is_active: QueryFlag | None = None
     sort: UserSort = UserSort.CREATED
     page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=50, ge=1, le=100)

@@ -187,7 +187,6 @@ BAD_FILES = {
         "ACCOUNT_CODE_TAKEN",
         "Line 3",
     ),
-    "a NUL character": (csv_of("{p}1,A\x00B,asset,current_asset,,,"), "INVALID_ACCOUNT", "NUL"),
     "a field beyond what CSV reads": (
         csv_of("{p}1," + "a" * 140_000 + ",asset,current_asset,,,"),
         "INVALID_ACCOUNT",
