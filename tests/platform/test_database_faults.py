@@ -12,8 +12,10 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from aibos.platform.app import create_app
+from tests.conftest import ClientFactory, serve
 from tests.databases import ON_POSTGRES, SERVER_URL
-from tests.modules.ledger.books import ENTRIES, Books, Office, open_office
+from tests.modules.ledger.books import ENTRIES, LEDGER, Books, Office, open_office, settings_for
 from tests.people import Person
 
 LOGIN = "/api/v1/auth/login"
@@ -87,6 +89,54 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["error_code"] == "DATABASE_UNAVAILABLE"
+
+
+async def test_a_database_that_is_down_answers_503_with_retry_after_and_one_log_line(
+    books: Books, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accountant = books.cast.accountant
+    entry = books.entry(books.debit("rent", "1.00"), books.credit("bank", "1.00"), post=True)
+    async with serve(create_app(settings_for(books.office.url))) as client:  # logs to capsys
+        capsys.readouterr()
+        async with database_down(books.office):
+            answers = [
+                await client.post(LOGIN, json=_login(accountant)),
+                await client.get(ME, headers=accountant.headers),
+                await client.get(f"{LEDGER}/accounts", headers=accountant.headers),
+                await client.post(ENTRIES, json=entry, headers=accountant.headers),
+            ]
+        output = capsys.readouterr().err
+        posted = await client.post(ENTRIES, json=entry, headers=accountant.headers)
+
+    for answer in answers:
+        _assert_unavailable(answer)
+    assert "Traceback" not in output
+    lines = _log_lines(output)
+    assert not [line for line in lines if line["event"] == "unhandled_error"]
+    warnings = [line for line in lines if line["event"] == "database_unavailable"]
+    assert len(warnings) == len(answers)
+    assert all(len(json.dumps(line)) < 1000 for line in warnings)
+    assert posted.status_code == 201, posted.text
+
+
+async def test_a_database_never_reached_answers_503(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    nowhere = (
+        "postgresql+asyncpg://postgres@127.0.0.1:1/postgres"  # nothing listens on port 1
+        if ON_POSTGRES
+        else f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'test.db'}"
+    )
+    async with make_client(database_url=nowhere) as client:
+        answers = [
+            await client.post(LOGIN, json={"email": "a@example.com", "password": "x"}),
+            await client.post(
+                "/api/v1/auth/register",
+                json={"email": "b@example.com", "password": "Tr0ub4dor-and-3", "full_name": "B"},
+            ),
+        ]
+    for answer in answers:
+        _assert_unavailable(answer)
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has no server to restart")
