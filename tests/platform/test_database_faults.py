@@ -160,3 +160,16 @@ async def _everyone_at_once(
         *(client.get(ME, headers=headers) for _ in range(AT_ONCE)),
         *(client.post(ENTRIES, json=entry, headers=headers) for _ in range(AT_ONCE)),
     )
+
+
+async def test_sign_ins_that_fail_for_the_database_do_not_lock_the_account(office: Office) -> None:
+    strict = create_app(settings_for(office.url, rate_limit_login_per_account="10/300"))
+    member = office.cast.member
+    async with serve(strict) as client:
+        async with database_down(office):
+            for _ in range(12):
+                _assert_unavailable(await client.post(LOGIN, json=_login(member)))
+
+        signed_in = await client.post(LOGIN, json=_login(member))
+
+    assert signed_in.status_code == 200, signed_in.text
