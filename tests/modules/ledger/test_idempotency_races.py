@@ -4,7 +4,7 @@ replayed, or a 409 while it is still running, never a second execution."""
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,7 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.modules.ledger.books import ACCOUNTS, ENTRIES, LEDGER, Books, Json, created
+from tests.modules.ledger.books import (
+    ACCOUNTS,
+    ENTRIES,
+    LEDGER,
+    Books,
+    Json,
+    Office,
+    created,
+    open_office,
+)
 from tests.people import Person
 
 ROUNDS = 15
@@ -33,6 +42,13 @@ class Keyed:
 
 
 Setup = Callable[[Books, int], Awaitable[Keyed]]
+
+
+@pytest.fixture(scope="module")
+async def office() -> AsyncIterator[Office]:
+    """A database of this module's own: the fiscal years it opens stay out of other tests."""
+    async with open_office() as office:
+        yield office
 
 
 async def _entry(books: Books, _round: int) -> Keyed:
