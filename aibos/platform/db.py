@@ -17,7 +17,7 @@ import asyncpg
 from sqlalchemy import Connection as SyncConnection
 from sqlalchemy import CursorResult, DateTime, Dialect, MetaData, Result, Row, Table, event, func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError, DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -114,7 +114,7 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_immediately)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         hide_parameters=True,  # errors and their logs never carry values (password hashes)
         pool_size=pool_size or settings.db_pool_size,
@@ -129,6 +129,17 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
             }
         },
     )
+    if engine.dialect.driver == "asyncpg":
+        event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed (a restart, a terminated backend) is replaced
+    as it is checked out, for every path alike. The driver saw the socket close while the
+    connection sat in the pool, so asking it costs no round trip, unlike a pre-ping."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("The server closed this pooled connection.")
 
 
 def create_writer_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:

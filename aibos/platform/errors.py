@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import EmulatedDBAPIException, SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import Scope
+
+from aibos.platform.db_faults import is_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -211,6 +216,39 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class DatabaseUnavailable(Unavailable):
+    error_code = "DATABASE_UNAVAILABLE"
+    title = "The database cannot be reached"
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+# Errors that may mean the database is out of reach; any other of these stays a 500.
+_DATABASE_ERRORS = (
+    SQLAlchemyError,
+    EmulatedDBAPIException,  # a driver's error as SQLAlchemy adapts it, outside a statement
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    sqlite3.Error,
+    OSError,
+)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After and one log line for a database out of reach; else re-raised."""
+    if not is_unreachable(exc):
+        raise exc
+    cause = exc.__cause__ or exc  # the driver's own error says more than its adapter
+    logger.warning(
+        "database_unavailable",
+        path=request.url.path,
+        error=f"{type(cause).__name__}: {cause}".splitlines()[0][:200],
+    )
+    unavailable = DatabaseUnavailable(
+        "The database cannot be reached; retry shortly.", retry_after=DATABASE_RETRY_AFTER_SECONDS
+    )
+    return await _domain_error(request, unavailable)
+
+
 def internal_error_response(scope: Scope) -> JSONResponse:
     return problem_response(scope, status=500, detail="An unexpected error occurred.")
 
@@ -219,6 +257,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for kind in _DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
 
 
 def problem_responses() -> dict[int | str, dict[str, Any]]:

@@ -146,19 +146,27 @@ class Claim:
         taken = await connection.execute(_taking(connection.dialect.name), new_key)
         if taken.first() is not None:
             return
+        found = await self._answered(connection, new_key)
+        on_postgres = connection.dialect.name == "postgresql"
+        if on_postgres:
+            if not await connection.scalar(_TRY_LOCK, new_key):
+                raise KeyInProgress("Wait for the first request to finish, then retry.")
+            # Whoever held the lock before has finished: this statement sees what it left.
+            found = await self._answered(connection, new_key)
+        # The key is ours now: free again (its first request gave up), or kept long enough.
+        if found is not None:
+            await connection.execute(_START_OVER, new_key)
+        elif (await connection.execute(_taking(connection.dialect.name), new_key)).first() is None:
+            raise KeyInProgress("Wait for the first request to finish, then retry.")
+
+    async def _answered(self, connection: Connection, new_key: dict[str, Any]) -> Any:
+        """The key's row, if any; raises Replayed (or KeyReused) when it holds a live answer."""
         found = (await connection.execute(_FIND, new_key)).first()
-        if found is not None and found.status_code is not None and found.expires_at >= now:
+        if found is not None and found.status_code is not None and found.expires_at >= utcnow():
             if found.request_hash != self.request_hash:
                 raise KeyReused()
             raise Replayed(found.status_code, found.response)
-        on_postgres = connection.dialect.name == "postgresql"
-        if on_postgres and not await connection.scalar(_TRY_LOCK, new_key):
-            raise KeyInProgress("Wait for the first request to finish, then retry.")
-        # The key is ours now: free again (its first request gave up), or kept long enough.
-        if found is None:
-            await connection.execute(_taking(connection.dialect.name), new_key)
-        else:
-            await connection.execute(_START_OVER, new_key)
+        return found
 
     async def record(self, connection: Connection, answer: str) -> None:
         await connection.execute(

@@ -24,7 +24,7 @@ from aibos.modules.auth.passwords import Passwords, check_policy
 from aibos.modules.auth.schemas import SessionPublic, TokenPair
 from aibos.modules.auth.tokens import KeyRing, digest, new_opaque_token
 from aibos.modules.users.api import UserDirectory, UserIdentity
-from aibos.platform.db import DriverConnections, unit_of_work, utcnow
+from aibos.platform.db import DriverConnections, Record, unit_of_work, utcnow
 from aibos.platform.errors import Conflict, InvalidInput, Unavailable
 from aibos.platform.ratelimit import RateLimiter
 from aibos.platform.security import Principal
@@ -107,6 +107,26 @@ class AuthService:
                 (*account, settings.rate_limit_login_per_account),
             ]
         )
+        try:
+            user, rows = await self._checked_sign_in(email, password)
+        except InvalidCredentials:
+            raise
+        except Exception:
+            self._limiter.give_back(*account)  # no password was judged: a fault is no guess
+            raise
+        self._limiter.give_back(*account)
+        stored: str = rows[0].password_hash
+        if self._passwords.needs_rehash(stored):
+            rehashed = await self._passwords.hash(password)
+            async with self._driver.begin() as connection:
+                await repository.rehash(connection, user.id, checked=stored, rehashed=rehashed)
+            stored = rehashed
+        return await self._open_session(user, stored, rows[0].tokens_valid_after, client)
+
+    async def _checked_sign_in(
+        self, email: str, password: str
+    ) -> tuple[UserIdentity, list[Record]]:
+        """The user of `email` and its sign-in rows, if `password` is theirs."""
         async with self._driver.connect() as connection:
             rows = await repository.sign_in_rows(
                 connection, self._sign_in_by_email, {"email": email.lower()}
@@ -115,16 +135,9 @@ class AuthService:
         if user is None or rows[0].password_hash is None:
             await self._passwords.spend_a_verification(password)
             raise InvalidCredentials()
-        stored: str = rows[0].password_hash
-        if not await self._passwords.verify(stored, password):
+        if not await self._passwords.verify(rows[0].password_hash, password):
             raise InvalidCredentials()
-        self._limiter.give_back(*account)
-        if self._passwords.needs_rehash(stored):
-            rehashed = await self._passwords.hash(password)
-            async with self._driver.begin() as connection:
-                await repository.rehash(connection, user.id, checked=stored, rehashed=rehashed)
-            stored = rehashed
-        return await self._open_session(user, stored, rows[0].tokens_valid_after, client)
+        return user, rows
 
     async def refresh(self, *, refresh_token: str, client: Client) -> TokenPair:
         await self._limiter.hit(
