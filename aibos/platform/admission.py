@@ -66,15 +66,16 @@ class AdmissionMiddleware:
     round trips while its transaction holds locks others need. Reads that wait here cost the
     loop nothing, so under any number of readers the turns stay short and writes go first."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, ungated: tuple[str, ...] = ()) -> None:
         self.app = app
         self._limit = limit
+        self._ungated = ungated  # path prefixes that never wait: probes an orchestrator times
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Gate] = (
             weakref.WeakKeyDictionary()
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self._ungated):
             await self.app(scope, receive, send)
             return
         gate = self._gate()

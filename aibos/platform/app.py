@@ -94,7 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: the request context wraps everything, so even a refusal is logged.
-    app.add_middleware(AdmissionMiddleware, limit=settings.requests_in_progress)
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.requests_in_progress,
+        ungated=(f"{API_PREFIX}/health", "/metrics"),
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -90,3 +90,24 @@ async def test_a_read_given_up_while_waiting_frees_nothing_it_did_not_take(
     assert held.inside == LIMIT
     held.release.set()
     assert all(answer.status_code == 200 for answer in await asyncio.gather(*more))
+
+
+async def test_health_and_metrics_answer_while_reads_wait(
+    app: FastAPI, probe_client: httpx.AsyncClient
+) -> None:
+    held: Held = app.state.held
+    reads = [asyncio.create_task(probe_client.get("/probe/held")) for _ in range(2 * LIMIT)]
+    await until(lambda: held.inside == LIMIT, held)
+
+    live, ready, metrics = await asyncio.wait_for(
+        asyncio.gather(
+            probe_client.get("/api/v1/health"),
+            probe_client.get("/api/v1/health/ready"),
+            probe_client.get("/metrics"),
+        ),
+        timeout=5,
+    )
+
+    assert (live.status_code, ready.status_code, metrics.status_code) == (200, 200, 200)
+    held.release.set()
+    await asyncio.gather(*reads)
