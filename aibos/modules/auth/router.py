@@ -49,7 +49,9 @@ REVOKED_ANSWER = "If this was a token of ours, its session has ended."
 RESET_ANSWER = "If an account uses this address, a reset link is on its way."
 
 
-def _form_or_json_body(model: type[Any], form_fields: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _form_or_json_body(
+    model: type[Any], form_fields: dict[str, dict[str, str]], *, optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     schema = model.model_json_schema()
     return {
         "requestBody": {
@@ -60,7 +62,7 @@ def _form_or_json_body(model: type[Any], form_fields: dict[str, dict[str, str]])
                     "schema": {
                         "type": "object",
                         "properties": form_fields,
-                        "required": list(form_fields),
+                        "required": [name for name in form_fields if name not in optional],
                     }
                 },
             },
@@ -130,7 +132,9 @@ async def logout(principal: CurrentPrincipal, auth: Auth) -> Response:
 @router.post(
     "/revoke",
     openapi_extra=_form_or_json_body(
-        Revocation, {"token": {"type": "string"}, "token_type_hint": {"type": "string"}}
+        Revocation,
+        {"token": {"type": "string"}, "token_type_hint": {"type": "string"}},
+        optional=("token_type_hint",),
     ),
 )
 async def revoke(request: Request, auth: Auth) -> Accepted:
