@@ -77,6 +77,7 @@ from bench.run import (
     run_checked,
     run_client,
     say,
+    say_summary,
     start_server,
     stop_servers,
     wait_until_answers,
@@ -807,9 +808,7 @@ async def main_async(options: Options) -> int:
             f" {found_deadlocks[api_db]}, reference {found_deadlocks[ref_db]}"
             f" (goal for the API: 0: {verdict(found_deadlocks[api_db] == 0)})"
         )
-    say("\nsummary")
-    for line in summary:
-        say(line)
+    say_summary(summary)
     return 1 if failed else 0
 
 

@@ -62,6 +62,7 @@ from bench.run import (
     failed_with,
     run_client,
     say,
+    say_summary,
     stop_servers,
 )
 
@@ -271,9 +272,7 @@ async def main_async(options: Options) -> int:
                 f"\ncleanup: server stopped, database {database} dropped, {removed} Redis keys"
                 f" deleted; the run took {time.perf_counter() - began:.0f} s"
             )
-    say("\nsummary")
-    for line in lines:
-        say(line)
+    say_summary(lines)
     return 0 if consistent else 1
 
 

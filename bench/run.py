@@ -119,6 +119,12 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def say_summary(lines: list[str]) -> None:
+    say("\nsummary")
+    for line in lines:
+        say(line)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -710,9 +716,7 @@ async def main_async(options: Options) -> int:
                 f"\ncleanup: servers stopped, database {database} dropped,"
                 f" {removed} Redis keys of {namespace} deleted"
             )
-    say("\nsummary")
-    for line in summary:
-        say(line)
+    say_summary(summary)
     if LOAD_RUNS:
         client = max(float(result["client_cores"]) for result in LOAD_RUNS)
         others = [other_cores(result) for result in LOAD_RUNS]
