@@ -21,9 +21,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from aibos.platform.app import create_app
@@ -123,6 +124,17 @@ async def open_office() -> AsyncIterator[Office]:
                 keeper=await with_roles(app, client, "accountant", "controller", by=boss),
             )
             yield Office(url=url, app=app, client=client, cast=cast)
+
+
+def office_of_its_own(scope: Literal["module", "package"] = "module") -> Any:
+    """The `office` fixture of the module (or package) that assigns it: a database of its own."""
+
+    @pytest.fixture(scope=scope, name="office")
+    async def office() -> AsyncIterator[Office]:
+        async with open_office() as office:
+            yield office
+
+    return office
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> Json:
