@@ -4,11 +4,12 @@ The whole test run shares one database, fiscal years may not overlap, and entry 
 balances and reports are only predictable in books no one else writes to. A fresh database per
 test costs a second or more on PostgreSQL (creating and dropping it) plus the argon2 work of
 signing a cast of people in; so the ledger tests get a fresh database, app, client and cast of
-their own (`Office`, one for the package; a module that reads whole-database totals or lists,
-like the statements, takes one of its own), and in it each test opens its own `Books`: a
-January-to-December fiscal year four years away from any other test's (so no comparative column
-reaches another test's figures) and its own accounts, whose codes carry a prefix no other test
-uses. In a test's books entry numbers start at JE-<year>-000001 and every balance starts at zero.
+their own (`Office`, one for the package; a module that reads whole-database totals or lists, like
+the statements, takes one of its own: `office = office_of_its_own()`), and in it each test opens its
+own `Books`: a January-to-December fiscal year four years away from any other test's (so no
+comparative column reaches another test's figures) and its own accounts, whose codes carry a prefix
+no other test uses. In a test's books entry numbers start at JE-<year>-000001 and every balance
+starts at zero.
 """
 
 from __future__ import annotations
