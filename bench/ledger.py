@@ -69,13 +69,17 @@ from bench.run import (
     REPO,
     BenchError,
     Server,
+    add_server_options,
+    checked_api_env,
     child_env,
     delete_redis_keys,
+    failed_with,
     run_checked,
     run_client,
     say,
+    say_summary,
     start_server,
-    stop_server,
+    stop_servers,
     wait_until_answers,
 )
 
@@ -782,13 +786,9 @@ async def main_async(options: Options) -> int:
                     if server.process.returncode is not None:
                         raise BenchError(f"{server.name} died:\n{server.log_tail()}")
         except BenchError as error:
-            say(f"\nbench failed: {error}")
-            for server in servers:
-                say(f"--- {server.name} log (last lines):\n{server.log_tail()}")
-            return 2
+            return failed_with(error, servers)
         finally:
-            for server in servers:
-                await stop_server(server)
+            await stop_servers(servers)
             # Read once the servers are gone: a backend's counters reach pg_stat_database when
             # it exits, an idle one's only up to 10 s later.
             await asyncio.sleep(1.0)
@@ -808,9 +808,7 @@ async def main_async(options: Options) -> int:
             f" {found_deadlocks[api_db]}, reference {found_deadlocks[ref_db]}"
             f" (goal for the API: 0: {verdict(found_deadlocks[api_db] == 0)})"
         )
-    say("\nsummary")
-    for line in summary:
-        say(line)
+    say_summary(summary)
     return 1 if failed else 0
 
 
@@ -832,15 +830,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--only", action="append", choices=PHASES, help="run only this part (repeatable)"
     )
-    parser.add_argument(
-        "--api-env",
-        action="append",
-        default=[],
-        metavar="AIBOS_X=VALUE",
-        help="an extra setting for the API process only, to try a change (repeatable)",
-    )
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--redis-url", default=f"redis://{HOST}:6379/0")
+    add_server_options(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 60 or not 0 <= args.warmup <= 10:
         parser.error("--duration must be in [1, 60] and --warmup in [0, 10]")
@@ -850,11 +840,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         parser.error("--batch-size must be in [1, 1000] and --batch-calls in [1, 20]")
     if not 1_000 <= args.seed_entries <= 2_000_000 or not 1 <= args.read_samples <= 1000:
         parser.error("--seed-entries must be in [1000, 2000000], --read-samples in [1, 1000]")
-    if not args.redis_url.startswith(f"redis://{HOST}:"):
-        parser.error(f"Redis must be on {HOST}")
-    api_env = dict(item.partition("=")[::2] for item in args.api_env)
-    if any(not key.startswith("AIBOS_") for key in api_env):
-        parser.error("--api-env takes AIBOS_NAME=VALUE")
+    api_env = checked_api_env(parser, args)
     return Options(
         duration=args.duration,
         warmup=args.warmup,

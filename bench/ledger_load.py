@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
-import sys
 import time
 import uuid
 from collections import Counter
@@ -43,8 +41,9 @@ from bench.load import (
     Connection,
     Snapshot,
     build_request,
-    parse_watch,
+    checked_watch,
     percentile,
+    print_result,
 )
 
 GRACE_SECONDS = 10.0
@@ -201,18 +200,11 @@ def parse_args(argv: list[str] | None = None) -> Plan:
         help="LABEL=PID or LABEL=cmd:FRAGMENT: report the CPU (cores) these processes used",
     )
     args = parser.parse_args(argv)
-    if args.host != ALLOWED_HOST:
-        parser.error(f"load is only ever generated against {ALLOWED_HOST}")
-    if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
-        parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    watch = checked_watch(parser, args)
     if not 1 <= args.connections <= 1000:
         parser.error("--connections must be in [1, 1000]")
     if not 2 <= args.accounts <= 10_000:
         parser.error("--accounts must be in [2, 10000]")
-    try:
-        watch = tuple(parse_watch(spec) for spec in args.watch)
-    except ValueError as error:
-        parser.error(str(error))
     return Plan(
         port=args.port,
         path=args.path,
@@ -230,9 +222,7 @@ def parse_args(argv: list[str] | None = None) -> Plan:
 
 
 def main(argv: list[str] | None = None) -> None:
-    result = uvloop.run(run(parse_args(argv)))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    print_result(uvloop.run(run(parse_args(argv))))
 
 
 if __name__ == "__main__":

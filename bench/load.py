@@ -373,6 +373,26 @@ async def run(plan: Plan) -> dict[str, Any]:
     }
 
 
+def checked_watch(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[tuple[str, str], ...]:
+    """The processes --watch names, once --host, --duration and --warmup are fit for a load."""
+    if args.host != ALLOWED_HOST:
+        parser.error(f"load is only ever generated against {ALLOWED_HOST}")
+    if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
+        parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    try:
+        return tuple(parse_watch(spec) for spec in args.watch)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def print_result(result: dict[str, Any]) -> None:
+    """The result as one line of JSON on stdout, for the bench that runs this load."""
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--host", default=ALLOWED_HOST, help="only 127.0.0.1 is accepted")
@@ -393,16 +413,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="LABEL=PID or LABEL=cmd:FRAGMENT: report the CPU (cores) these processes used",
     )
     args = parser.parse_args(argv)
-    if args.host != ALLOWED_HOST:
-        parser.error(f"load is only ever generated against {ALLOWED_HOST}")
-    if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
-        parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    args.watch = checked_watch(parser, args)
     if not 1 <= args.connections <= 1000:
         parser.error("--connections must be in [1, 1000]")
-    try:
-        args.watch = tuple(parse_watch(spec) for spec in args.watch)
-    except ValueError as error:
-        parser.error(str(error))
     return args
 
 
@@ -420,9 +433,7 @@ def main(argv: list[str] | None = None) -> None:
         max_requests=args.max_requests,
         watch=args.watch,
     )
-    result = uvloop.run(run(plan))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    print_result(uvloop.run(run(plan)))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,19 @@ from bench.ledger import (
     start_books_api,
     verdict,
 )
-from bench.run import HOST, BenchError, Server, delete_redis_keys, run_client, say, stop_server
+from bench.run import (
+    HOST,
+    BenchError,
+    Server,
+    add_server_options,
+    checked_api_env,
+    delete_redis_keys,
+    failed_with,
+    run_client,
+    say,
+    say_summary,
+    stop_servers,
+)
 
 SAMPLE_SECONDS = 0.5
 P99_GOAL_MS = 1000.0
@@ -250,13 +262,9 @@ async def main_async(options: Options) -> int:
             if api.process.returncode is not None:
                 raise BenchError(f"the API died:\n{api.log_tail()}")
         except BenchError as error:
-            say(f"\nbench failed: {error}")
-            for server in servers:
-                say(f"--- {server.name} log (last lines):\n{server.log_tail()}")
-            return 2
+            return failed_with(error, servers)
         finally:
-            for server in servers:
-                await stop_server(server)
+            await stop_servers(servers)
             if created:
                 await admin_execute(options, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             removed = await delete_redis_keys(options.redis_url, namespace)
@@ -264,9 +272,7 @@ async def main_async(options: Options) -> int:
                 f"\ncleanup: server stopped, database {database} dropped, {removed} Redis keys"
                 f" deleted; the run took {time.perf_counter() - began:.0f} s"
             )
-    say("\nsummary")
-    for line in lines:
-        say(line)
+    say_summary(lines)
     return 0 if consistent else 1
 
 
@@ -278,21 +284,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of mixed load")
     parser.add_argument("--alone-duration", type=float, default=10.0, help="seconds, each")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per load")
-    parser.add_argument(
-        "--api-env", action="append", default=[], metavar="AIBOS_X=VALUE", help="try a setting"
-    )
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--redis-url", default=f"redis://{HOST}:6379/0")
+    add_server_options(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 60 or not 1 <= args.alone_duration <= 60:
         parser.error("--duration and --alone-duration must be in [1, 60]")
     if not 0 <= args.warmup <= 10:
         parser.error("--warmup must be in [0, 10]")
-    if not args.redis_url.startswith(f"redis://{HOST}:"):
-        parser.error(f"Redis must be on {HOST}")
-    api_env = dict(item.partition("=")[::2] for item in args.api_env)
-    if any(not key.startswith("AIBOS_") for key in api_env):
-        parser.error("--api-env takes AIBOS_NAME=VALUE")
+    api_env = checked_api_env(parser, args)
     return Options(
         users=args.users,
         posters=args.posters,

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,7 +32,15 @@ from typing import Any
 import uvloop
 
 from bench import ledger_load
-from bench.load import ALLOWED_HOST, CALL_ERRORS, Connection, build_request, parse_watch, percentile
+from bench.load import (
+    ALLOWED_HOST,
+    CALL_ERRORS,
+    Connection,
+    build_request,
+    checked_watch,
+    percentile,
+    print_result,
+)
 
 GRACE_SECONDS = 10.0
 ME = "/api/v1/users/me"
@@ -204,18 +210,11 @@ def parse_args(argv: list[str] | None = None) -> Plan:
     parser.add_argument("--max-requests", type=int, default=2_000_000)
     parser.add_argument("--watch", action="append", default=[], help="LABEL=PID or cmd:TEXT")
     args = parser.parse_args(argv)
-    if args.host != ALLOWED_HOST:
-        parser.error(f"load is only ever generated against {ALLOWED_HOST}")
-    if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
-        parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    watch = checked_watch(parser, args)
     if not 0 <= args.users <= 2000 or not 0 <= args.posters <= 200:
         parser.error("--users must be in [0, 2000] and --posters in [0, 200]")
     if not 0 < args.min_interval <= args.max_interval <= 60 or args.post_every < 1:
         parser.error("need 0 < --min-interval <= --max-interval <= 60 and --post-every >= 1")
-    try:
-        watch = tuple(parse_watch(spec) for spec in args.watch)
-    except ValueError as error:
-        parser.error(str(error))
     postings = ledger_load.Plan(
         port=args.port,
         path=ENTRIES,
@@ -248,9 +247,7 @@ def parse_args(argv: list[str] | None = None) -> Plan:
 
 
 def main(argv: list[str] | None = None) -> None:
-    result = uvloop.run(run(parse_args(argv)))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    print_result(uvloop.run(run(parse_args(argv))))
 
 
 if __name__ == "__main__":

@@ -119,6 +119,12 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def say_summary(lines: list[str]) -> None:
+    say("\nsummary")
+    for line in lines:
+        say(line)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -202,6 +208,19 @@ async def stop_server(server: Server) -> None:
     except TimeoutError:
         server.process.kill()
         await server.process.wait()
+
+
+def failed_with(error: BenchError, servers: list[Server]) -> int:
+    """Says what failed and each server's last log lines; the exit status of a failed bench."""
+    say(f"\nbench failed: {error}")
+    for server in servers:
+        say(f"--- {server.name} log (last lines):\n{server.log_tail()}")
+    return 2
+
+
+async def stop_servers(servers: list[Server]) -> None:
+    for server in servers:
+        await stop_server(server)
 
 
 async def wait_until_answers(
@@ -687,13 +706,9 @@ async def main_async(options: Options) -> int:
                 if server.process.returncode is not None:
                     raise BenchError(f"{server.name} died:\n{server.log_tail()}")
         except BenchError as error:
-            say(f"\nbench failed: {error}")
-            for server in servers:
-                say(f"--- {server.name} log (last lines):\n{server.log_tail()}")
-            return 2
+            return failed_with(error, servers)
         finally:
-            for server in servers:
-                await stop_server(server)
+            await stop_servers(servers)
             if created:
                 await drop_database(options, database)
             removed = await delete_redis_keys(options.redis_url, namespace)
@@ -701,9 +716,7 @@ async def main_async(options: Options) -> int:
                 f"\ncleanup: servers stopped, database {database} dropped,"
                 f" {removed} Redis keys of {namespace} deleted"
             )
-    say("\nsummary")
-    for line in summary:
-        say(line)
+    say_summary(summary)
     if LOAD_RUNS:
         client = max(float(result["client_cores"]) for result in LOAD_RUNS)
         others = [other_cores(result) for result in LOAD_RUNS]
@@ -718,6 +731,29 @@ async def main_async(options: Options) -> int:
     return 1 if bad else 0
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--api-env, --pg-port and --redis-url, as every bench takes them."""
+    parser.add_argument(
+        "--api-env",
+        action="append",
+        default=[],
+        metavar="AIBOS_X=VALUE",
+        help="an extra setting for the API process only, to try a change (repeatable)",
+    )
+    parser.add_argument("--pg-port", type=int, default=5432)
+    parser.add_argument("--redis-url", default=f"redis://{HOST}:6379/0")
+
+
+def checked_api_env(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """The settings --api-env gives, once they and --redis-url are fit for a bench."""
+    if not args.redis_url.startswith(f"redis://{HOST}:"):
+        parser.error(f"Redis must be on {HOST}")
+    api_env: dict[str, str] = dict(item.partition("=")[::2] for item in args.api_env)
+    if any(not key.startswith("AIBOS_") for key in api_env):
+        parser.error("--api-env takes AIBOS_NAME=VALUE")
+    return api_env
+
+
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description="Speed benchmark of the AIBOS API.")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per run")
@@ -728,23 +764,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--only", action="append", choices=PHASES, help="run only this part (repeatable)"
     )
-    parser.add_argument(
-        "--api-env",
-        action="append",
-        default=[],
-        metavar="AIBOS_X=VALUE",
-        help="an extra setting for the API process only, to try a change (repeatable)",
-    )
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--redis-url", default=f"redis://{HOST}:6379/0")
+    add_server_options(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 60 or not 0 <= args.warmup <= 10:
         parser.error("--duration must be in [1, 60] and --warmup in [0, 10]")
-    if not args.redis_url.startswith(f"redis://{HOST}:"):
-        parser.error(f"Redis must be on {HOST}")
-    api_env = dict(item.partition("=")[::2] for item in args.api_env)
-    if any(not key.startswith("AIBOS_") for key in api_env):
-        parser.error("--api-env takes AIBOS_NAME=VALUE")
+    api_env = checked_api_env(parser, args)
     return Options(
         duration=args.duration,
         warmup=args.warmup,

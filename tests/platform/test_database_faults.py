@@ -15,7 +15,14 @@ from sqlalchemy.engine import make_url
 from aibos.platform.app import create_app
 from tests.conftest import ClientFactory, serve
 from tests.databases import ON_POSTGRES, SERVER_URL
-from tests.modules.ledger.books import ENTRIES, LEDGER, Books, Office, open_office, settings_for
+from tests.modules.ledger.books import (
+    ENTRIES,
+    LEDGER,
+    Books,
+    Office,
+    office_of_its_own,
+    settings_for,
+)
 from tests.people import Person
 
 LOGIN = "/api/v1/auth/login"
@@ -23,10 +30,7 @@ ME = "/api/v1/users/me"
 AT_ONCE = 20
 
 
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    async with open_office() as office:
-        yield office
+office = office_of_its_own()
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ The whole test run shares one database, fiscal years may not overlap, and entry 
 balances and reports are only predictable in books no one else writes to. A fresh database per
 test costs a second or more on PostgreSQL (creating and dropping it) plus the argon2 work of
 signing a cast of people in; so the ledger tests get a fresh database, app, client and cast of
-their own (`Office`, one for the package; a module that reads whole-database totals or lists,
-like the statements, takes one of its own), and in it each test opens its own `Books`: a
-January-to-December fiscal year four years away from any other test's (so no comparative column
-reaches another test's figures) and its own accounts, whose codes carry a prefix no other test
-uses. In a test's books entry numbers start at JE-<year>-000001 and every balance starts at zero.
+their own (`Office`, one for the package; a module that reads whole-database totals or lists, like
+the statements, takes one of its own: `office = office_of_its_own()`), and in it each test opens its
+own `Books`: a January-to-December fiscal year four years away from any other test's (so no
+comparative column reaches another test's figures) and its own accounts, whose codes carry a prefix
+no other test uses. In a test's books entry numbers start at JE-<year>-000001 and every balance
+starts at zero.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from aibos.platform.app import create_app
@@ -123,6 +125,17 @@ async def open_office() -> AsyncIterator[Office]:
                 keeper=await with_roles(app, client, "accountant", "controller", by=boss),
             )
             yield Office(url=url, app=app, client=client, cast=cast)
+
+
+def office_of_its_own(scope: Literal["module", "package"] = "module") -> Any:
+    """The `office` fixture of the module (or package) that assigns it: a database of its own."""
+
+    @pytest.fixture(scope=scope, name="office")
+    async def office() -> AsyncIterator[Office]:
+        async with open_office() as office:
+            yield office
+
+    return office
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> Json:

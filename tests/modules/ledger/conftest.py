@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from tests.modules.ledger.books import Books, Office, open_office
+from tests.modules.ledger.books import Books, Office, office_of_its_own
 
-
-@pytest.fixture(scope="package")
-async def office() -> AsyncIterator[Office]:
-    async with open_office() as office:
-        yield office
+office = office_of_its_own("package")
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The chart as CSV: the default Malaysian chart, imports (all rows or none, every error naming
 its line) and the export in the import's own format."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,18 +13,15 @@ from tests.modules.ledger.books import (
     assert_problem,
     created,
     csv_rows,
-    open_office,
+    office_of_its_own,
 )
 
 HEADER = "code,name,type,mfrs_class,parent_code,currency,is_contra"
 DEFAULT_CHART_SIZE = 91
 
 
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own: the default chart goes in once, and the export lists it all."""
-    async with open_office() as office:
-        yield office
+# A database of its own: the default chart goes in once, and the export lists it all.
+office = office_of_its_own()
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 the service, and that reversal stays put too."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
-
-import pytest
 
 from aibos.modules.ledger.container import LedgerContainer
 from aibos.platform.db import for_writing
@@ -14,18 +11,13 @@ from tests.modules.ledger.books import (
     LEDGER,
     Books,
     Json,
-    Office,
     assert_problem,
     created,
-    open_office,
+    office_of_its_own,
 )
 
-
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """Books of this module's own: each test closes a past year, 40 years before its own."""
-    async with open_office() as office:
-        yield office
+# Books of this module's own: each test closes a past year, 40 years before its own.
+office = office_of_its_own()
 
 
 async def closing_entry(books: Books) -> Json:

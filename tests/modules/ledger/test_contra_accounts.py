@@ -2,8 +2,6 @@
 MFRS class in the statements; the default chart marks its own (accumulated depreciation, the
 allowance for impairment, sales returns)."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.modules.ledger.books import (
@@ -13,16 +11,12 @@ from tests.modules.ledger.books import (
     Office,
     assert_problem,
     created,
-    open_office,
+    office_of_its_own,
 )
 
-
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own: the statements add up every account in it, and the default chart
-    goes in once."""
-    async with open_office() as office:
-        yield office
+# A database of its own: the statements add up every account in it, and the default chart
+# goes in once.
+office = office_of_its_own()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ replayed, or a 409 while it is still running, never a second execution."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,9 +18,8 @@ from tests.modules.ledger.books import (
     LEDGER,
     Books,
     Json,
-    Office,
     created,
-    open_office,
+    office_of_its_own,
 )
 from tests.people import Person
 
@@ -44,11 +43,8 @@ class Keyed:
 Setup = Callable[[Books, int], Awaitable[Keyed]]
 
 
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of this module's own: the fiscal years it opens stay out of other tests."""
-    async with open_office() as office:
-        yield office
+# A database of this module's own: the fiscal years it opens stay out of other tests.
+office = office_of_its_own()
 
 
 async def _entry(books: Books, _round: int) -> Keyed:

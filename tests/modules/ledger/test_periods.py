@@ -2,7 +2,6 @@
 reason, and lock for good; postings land only in open periods."""
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
@@ -11,20 +10,16 @@ from tests.modules.ledger.books import (
     LEDGER,
     Books,
     Json,
-    Office,
     assert_problem,
     created,
-    open_office,
+    office_of_its_own,
 )
 
 YEARS = f"{LEDGER}/fiscal-years"
 
 
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own: these tests list every fiscal year in it."""
-    async with open_office() as office:
-        yield office
+# A database of its own: these tests list every fiscal year in it.
+office = office_of_its_own()
 
 
 async def years(books: Books) -> list[Json]:

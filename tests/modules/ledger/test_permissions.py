@@ -2,7 +2,7 @@
 approves and manages periods; both set rates; an auditor reads everything and changes nothing;
 an administrator does everything; a member sees nothing here; no one anonymous gets in."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +17,7 @@ from tests.modules.ledger.books import (
     Office,
     assert_problem,
     created,
-    open_office,
+    office_of_its_own,
 )
 
 Body = Callable[[Books], Any]
@@ -126,11 +126,8 @@ WRITES = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own: these tests list every fiscal year in it."""
-    async with open_office() as office:
-        yield office
+# A database of its own: these tests list every fiscal year in it.
+office = office_of_its_own()
 
 
 @dataclass(frozen=True)

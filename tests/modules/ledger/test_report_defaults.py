@@ -1,23 +1,19 @@
 """Reports without dates: the trial balance up to today, profit or loss for the current fiscal
 year to date, the financial position as at today; and downloads named after report and dates."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.modules.ledger.books import Books, Office, csv_rows, open_office
+from tests.modules.ledger.books import Books, Office, csv_rows, office_of_its_own
 
 
 def today() -> date:
     return datetime.now(UTC).date()
 
 
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own, holding the fiscal year of today."""
-    async with open_office() as office:
-        yield office
+# A database of its own, holding the fiscal year of today.
+office = office_of_its_own()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ own, writes one story of two years into it once, and only reads afterwards:
                                                           04-20  tax 200 in payables
 """
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -29,14 +28,10 @@ from tests.modules.ledger.books import (
     assert_problem,
     created,
     csv_rows,
-    open_office,
+    office_of_its_own,
 )
 
-
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    async with open_office() as office:
-        yield office
+office = office_of_its_own()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 wiping the year's statement of profit or loss; a year closes only once it has ended and
 everything dated in it is posted; closing is not locking."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,7 +12,7 @@ from tests.modules.ledger.books import (
     Office,
     assert_problem,
     created,
-    open_office,
+    office_of_its_own,
 )
 from tests.modules.ledger.closing import (
     YEARS,
@@ -26,12 +25,8 @@ from tests.modules.ledger.closing import (
     year,
 )
 
-
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own: the statements add up every account in it."""
-    async with open_office() as office:
-        yield office
+# A database of its own: the statements add up every account in it.
+office = office_of_its_own()
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """Reopening a closed year: an administrator, with a reason, while no later year is closed; the
 closing entry is reversed on its own day, the year opens again and its periods stay closed."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.modules.ledger.books import (
@@ -10,7 +8,7 @@ from tests.modules.ledger.books import (
     Office,
     assert_problem,
     created,
-    open_office,
+    office_of_its_own,
 )
 from tests.modules.ledger.closing import (
     YEARS,
@@ -23,12 +21,8 @@ from tests.modules.ledger.closing import (
     year,
 )
 
-
-@pytest.fixture(scope="module")
-async def office() -> AsyncIterator[Office]:
-    """A database of its own: the statements add up every account in it."""
-    async with open_office() as office:
-        yield office
+# A database of its own: the statements add up every account in it.
+office = office_of_its_own()
 
 
 @pytest.fixture

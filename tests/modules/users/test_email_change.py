@@ -13,6 +13,7 @@ from tests.people import PASSWORD, Person, mail_to, outbox, sign_up, token_in, u
 
 ME = f"{USERS}/me"
 FORGOT = "/api/v1/auth/password/forgot"
+VERIFY = "/api/v1/auth/verify-email"
 
 
 async def change(
@@ -25,6 +26,14 @@ async def change(
 async def profile(client: httpx.AsyncClient, person: Person) -> dict[str, object]:
     found: dict[str, object] = (await client.get(ME, headers=person.headers)).json()
     return found
+
+
+async def moving(app: FastAPI, client: httpx.AsyncClient, label: str) -> tuple[Person, str, str]:
+    """Someone who asked to move to a new address: them, the address and its link's token."""
+    person = await sign_up(client)
+    new_email = unique_email(label)
+    await change(client, person, new_email)
+    return person, new_email, token_in(await mail_to(app, new_email, "Confirm"))
 
 
 def mails_to(app: FastAPI, email: str) -> list[str]:
@@ -112,12 +121,9 @@ async def test_until_verified_resets_go_to_the_old_address_only(
 async def test_once_verified_the_new_address_signs_in_and_gets_resets(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    person = await sign_up(client)
-    new_email = unique_email("moved")
-    await change(client, person, new_email)
-    token = token_in(await mail_to(app, new_email, "Confirm"))
+    person, new_email, token = await moving(app, client, "moved")
 
-    verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    verified = await client.post(VERIFY, json={"token": token})
 
     assert verified.status_code == 204, verified.text
     assert (await login(client, new_email)).status_code == 200
@@ -129,16 +135,13 @@ async def test_once_verified_the_new_address_signs_in_and_gets_resets(
 async def test_asking_for_the_address_in_use_cancels_a_pending_change(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    person = await sign_up(client)
-    new_email = unique_email("moved")
-    await change(client, person, new_email)
-    token = token_in(await mail_to(app, new_email, "Confirm"))
+    person, _, token = await moving(app, client, "moved")
 
     back = await change(client, person, person.email, password=None)
 
     assert back.status_code == 200, back.text
     assert back.json()["pending_email"] is None
-    late = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    late = await client.post(VERIFY, json={"token": token})
     assert_problem(late, 422, "INVALID_ACTION_TOKEN")
     assert (await profile(client, person))["email"] == person.email
 
@@ -146,13 +149,10 @@ async def test_asking_for_the_address_in_use_cancels_a_pending_change(
 async def test_a_pending_address_taken_meanwhile_is_not_confirmed(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    person = await sign_up(client)
-    contested = unique_email("contested")
-    await change(client, person, contested)
-    token = token_in(await mail_to(app, contested, "Confirm"))
+    person, contested, token = await moving(app, client, "contested")
     await sign_up(client, contested)
 
-    response = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    response = await client.post(VERIFY, json={"token": token})
 
     assert_problem(response, 422, "INVALID_ACTION_TOKEN")
     assert (await profile(client, person))["email"] == person.email
