@@ -13,9 +13,10 @@ from aibos.platform.fields import Flag, IsoDate, QueryFlag, omittable
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.-]{0,19}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+LINE_DIGITS = 11  # before the decimal point
 DecimalAmount = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9]{1,11}(\.[0-9]{1,6})?$"),
+    StringConstraints(pattern=rf"^[0-9]{{1,{LINE_DIGITS}}}(\.[0-9]{{1,6}})?$"),
     Field(
         description="A positive decimal string, e.g. '1234.56': at most 11 digits before the "
         "point, and under 10^13 minor units in its currency and in the functional currency",

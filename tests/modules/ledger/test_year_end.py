@@ -132,6 +132,26 @@ async def test_a_loss_is_debited_to_retained_earnings(office: Office) -> None:
     assert figures["amount"]["profit"] == "-80.00"
 
 
+async def test_a_year_whose_income_passes_what_one_line_carries_closes(office: Office) -> None:
+    books = await office.new_books("bank", "capital", "sales", past=True)
+    largest = "99999999999.99"  # the most one line may carry
+    for month in (3, 4):
+        sale = books.debit("bank", largest), books.credit("sales", largest)
+        entry = created(await books.create(*sale, on=books.day(month, 1), post=True))
+        approved = await books.act(entry["id"], "approve", books.cast.controller)
+        assert approved.status_code == 200, approved.text
+
+    closed = created(await close(books, code=books.code("capital")), 200)
+
+    entry = await books.get_entry(closed["closing_entry_id"])
+    assert {(line["account_code"], line["side"]) for line in entry["lines"]} == {
+        (books.code("sales"), "debit"),
+        (books.code("capital"), "credit"),
+    }
+    figures = await profit_or_loss(books, books.day(1, 1), books.day(12, 31))
+    assert figures["amount"]["profit"] == "199999999999.98"
+
+
 async def test_a_year_without_income_or_expenses_closes_without_an_entry(
     office: Office,
 ) -> None:

@@ -20,8 +20,9 @@ from aibos.modules.ledger.exceptions import (
     InvalidAccount,
     LaterYearClosed,
 )
-from aibos.modules.ledger.money import to_decimal_string
+from aibos.modules.ledger.money import MAX_LINE_MINOR_UNITS, exponent, to_decimal_string
 from aibos.modules.ledger.schemas import (
+    LINE_DIGITS,
     AccountType,
     EntryIn,
     EntryStatus,
@@ -146,10 +147,10 @@ class YearEnd:
             .order_by(accounts.c.code)
         )
         net_debits = [(code, int(net)) for code, net in nets if net]
-        lines = [self._zeroing(code, net) for code, net in net_debits]
+        lines = [line for code, net in net_debits for line in self._zeroing(code, net)]
         loss = sum(net for _, net in net_debits)  # what remains is the year's loss
         if loss:
-            lines.append(self._zeroing(retained_code, -loss))
+            lines.extend(self._zeroing(retained_code, -loss))
         if not lines:
             return None
         return await self._entries.post_closing_entry(
@@ -164,12 +165,17 @@ class YearEnd:
             year_id=year.id,
         )
 
-    def _zeroing(self, code: str, net_debit: int) -> LineIn:
-        """The line that brings an account with this net debit (negative: credit) to zero."""
+    def _zeroing(self, code: str, net_debit: int) -> list[LineIn]:
+        """The lines that bring an account with this net debit (negative: credit) to zero: a
+        year's net may pass what one line may carry, so it is split into lines that fit."""
         side = Side.CREDIT if net_debit > 0 else Side.DEBIT
-        return LineIn(
-            account_code=code, side=side, amount=to_decimal_string(abs(net_debit), self._currency)
-        )
+        most = min(MAX_LINE_MINOR_UNITS, 10 ** (LINE_DIGITS + exponent(self._currency))) - 1
+        whole, rest = divmod(abs(net_debit), most)
+        parts = [most] * whole + ([rest] if rest else [])
+        return [
+            LineIn(account_code=code, side=side, amount=to_decimal_string(part, self._currency))
+            for part in parts
+        ]
 
 
 async def _locked_year(connection: AsyncConnection, year_id: uuid.UUID) -> Any:
