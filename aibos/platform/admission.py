@@ -34,9 +34,9 @@ class Gate:
         try:
             await turn  # the one who lets it in counts it
         except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self.leave_read()
-            else:
+            if not turn.cancelled():
+                self.leave_read()  # let in just before the cancel reached it
+            elif turn in self._waiting:
                 self._waiting.remove(turn)
             raise
 
@@ -54,6 +54,8 @@ class Gate:
     def _let_in(self) -> None:
         while self._waiting and self._room():
             turn = self._waiting.popleft()
+            if turn.done():  # cancelled while waiting; its task has not run since
+                continue
             self._reads += 1
             turn.set_result(None)
 

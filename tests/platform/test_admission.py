@@ -7,6 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from aibos.platform.admission import Gate
 from aibos.platform.app import create_app
 from tests.conftest import SettingsFactory, serve
 from tests.platform.probes import Held, with_probes
@@ -111,3 +112,16 @@ async def test_health_and_metrics_answer_while_reads_wait(
     assert (live.status_code, ready.status_code, metrics.status_code) == (200, 200, 200)
     held.release.set()
     await asyncio.gather(*reads)
+
+
+async def test_a_read_cancelled_as_it_is_let_in_loses_no_room() -> None:
+    gate = Gate(1)
+    await gate.enter_read()
+    waiting = asyncio.create_task(gate.enter_read())
+    await asyncio.sleep(0)  # it waits its turn
+    waiting.cancel()
+    gate.leave_read()  # in the same turn: the room must not go to the cancelled read
+
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.wait_for(gate.enter_read(), timeout=1)  # the room is free again
