@@ -21,14 +21,16 @@ REDACTED = "[redacted]"
 # Secrets written into free text (exception messages, the source lines of a traceback): a value
 # given to a name that speaks of a secret, a bearer credential, a password in a URL, a JWT.
 _SECRETS_IN_TEXT = (
+    # One word then its value, the word checked apart: a pattern that looks for the name inside
+    # the word backtracks over long words, in time that grows with the square of their length.
     (
-        re.compile(
-            rf"((?:\w|-)*(?:{_SECRET_NAME})(?:\w|-)*['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&)]+", re.I
+        re.compile(r"(?<![\w-])([\w-]+)(['\"]?\s*[:=]\s*['\"]?)([^\s'\",;&)]+)"),
+        lambda found: (
+            f"{found[1]}{found[2]}{REDACTED}" if _SECRET_KEY.search(found[1]) else found[0]
         ),
-        rf"\1{REDACTED}",
     ),
     (re.compile(r"\b(bearer|basic)\s+[\w.~+/=-]+", re.I), rf"\1 {REDACTED}"),
-    (re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@"), rf"\1{REDACTED}@"),
+    (re.compile(r"\b(\w+://[^:/@\s]+:)[^@\s]+@"), rf"\1{REDACTED}@"),
     (re.compile(r"\beyJ[\w-]+\.[\w.-]*"), REDACTED),
 )
 
