@@ -93,8 +93,8 @@ async def _read_form_or_json(request: Request, model: type[Any], renames: dict[s
 
 @router.post("/register", status_code=status.HTTP_202_ACCEPTED)
 async def register(data: Registration, auth: Auth, client: Caller) -> Accepted:
-    """Create your own account (when self sign-up is on) and sign in with it; a verification
-    mail follows. The answer is the same when the address already has an account: its owner
+    """Create your own account (when self sign-up is on); a verification mail follows, then
+    sign in. The answer is the same when the address already has an account: its owner
     is told by mail instead."""
     await auth.register(
         email=data.email, password=data.password, full_name=data.full_name, client=client

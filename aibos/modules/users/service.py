@@ -209,6 +209,7 @@ class UserService:
                 "full_name": ERASED_NAME,
                 "email": f"erased-{user_id.hex}@erased.invalid",  # RFC 2606: never delivered
                 "username": None,
+                "pending_email": None,
                 "is_active": False,
                 "email_verified": False,
                 "updated_at": utcnow(),

@@ -92,6 +92,12 @@ async def test_an_erased_user_keeps_a_name_behind_every_entry_and_nothing_person
 ) -> None:
     poster = await someone(books, "accountant")
     entry = await books.post(books.debit("cash", "5.00"), books.credit("sales", "5.00"), by=poster)
+    moving = await books.client.patch(
+        f"{USERS}/me",
+        json={"email": f"next-{poster.email}", "current_password": PASSWORD},
+        headers=poster.headers,
+    )
+    assert created(moving, 200)["pending_email"] == f"next-{poster.email}"
 
     response = await books.client.post(
         f"{USERS}/{poster.id}/erase", headers=books.cast.admin.headers
@@ -101,6 +107,7 @@ async def test_an_erased_user_keeps_a_name_behind_every_entry_and_nothing_person
     assert erased["full_name"] == "Erased user"
     assert erased["email"] == f"erased-{poster.id.hex}@erased.invalid"
     assert erased["username"] is None
+    assert erased["pending_email"] is None
     assert erased["is_active"] is False
     for actor in ("created_by", "posted_by"):
         assert (await user(books, entry[actor]))["full_name"] == "Erased user"
