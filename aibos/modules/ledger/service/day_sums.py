@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aibos.modules.ledger.tables import accounts, daily_balances, fiscal_years, lines
+from aibos.platform.errors import InvalidInput
 
 Sums = dict[uuid.UUID, tuple[int, int]]
 
@@ -71,3 +72,9 @@ def by_class(found: Sums, classes: dict[uuid.UUID, str]) -> defaultdict[str, int
 async def mfrs_classes(connection: AsyncConnection) -> dict[uuid.UUID, str]:
     rows = await connection.execute(select(accounts.c.id, accounts.c.mfrs_class))
     return {row.id: row.mfrs_class for row in rows}
+
+
+def check_range(start: date | None, end: date) -> None:
+    """Refuse a range that ends before it starts."""
+    if start is not None and end < start:
+        raise InvalidInput("The end date comes before the start date.")

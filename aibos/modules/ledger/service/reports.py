@@ -26,10 +26,16 @@ from aibos.modules.ledger.schemas import (
     TrialBalance,
     normal_balance,
 )
-from aibos.modules.ledger.service.day_sums import by_class, mfrs_classes, sums, sums_between
+from aibos.modules.ledger.service.day_sums import (
+    by_class,
+    check_range,
+    mfrs_classes,
+    sums,
+    sums_between,
+)
 from aibos.modules.ledger.service.periods import today, year_covering
 from aibos.modules.ledger.service.trial_balance import trial_balance
-from aibos.modules.ledger.tables import accounts, daily_balances, entries, fiscal_years, lines
+from aibos.modules.ledger.tables import accounts, daily_balances, entries, lines
 from aibos.platform.db import for_reading
 from aibos.platform.errors import InvalidInput
 from aibos.platform.settings import Settings
@@ -185,7 +191,7 @@ class ReportService:
         async with self._reader.connect() as connection:
             end = end or today()
             start = start or await _start_of_year_holding(connection, end)
-            _check_range(start, end)
+            check_range(start, end)
             previous_start, previous_end = _previous_range(start, end)
             classes = await mfrs_classes(connection)
             current = await sums_between(connection, start, end, closing=False)
@@ -286,11 +292,6 @@ _POSITION_LINES = [
 ]
 
 
-def _check_range(start: date | None, end: date) -> None:
-    if start is not None and end < start:
-        raise InvalidInput("The end date comes before the start date.")
-
-
 def _previous_range(start: date, end: date) -> tuple[date, date]:
     """The range just before: as many whole months when the range is whole months, else as
     many days (February's comparative is January, a quarter's the quarter before)."""
@@ -336,12 +337,8 @@ async def _start_of_year_holding(connection: AsyncConnection, day: date) -> date
 
 
 async def _year_start(connection: AsyncConnection, day: date) -> date:
-    start = await connection.scalar(
-        select(fiscal_years.c.start_date).where(
-            fiscal_years.c.start_date <= day, fiscal_years.c.end_date >= day
-        )
-    )
-    return start if start is not None else date(day.year, 1, 1)
+    year = await year_covering(connection, day)
+    return year.start_date if year is not None else date(day.year, 1, 1)
 
 
 async def _account(connection: AsyncConnection, account_id: uuid.UUID) -> Any:

@@ -17,9 +17,8 @@ from aibos.modules.ledger.schemas import (
     TrialBalanceRow,
     normal_balance,
 )
-from aibos.modules.ledger.service.day_sums import sums
+from aibos.modules.ledger.service.day_sums import check_range, sums
 from aibos.modules.ledger.tables import accounts
-from aibos.platform.errors import InvalidInput
 
 COLUMNS = (
     "opening_debit",
@@ -40,8 +39,7 @@ async def trial_balance(
     currency: str,
 ) -> TrialBalance:
     """Every column's debits equal its credits, with or without the closing entries."""
-    if start is not None and end < start:
-        raise InvalidInput("The end date comes before the start date.")
+    check_range(start, end)
     before = start - timedelta(days=1) if start else None
     opening = await sums(connection, after=None, until=before) if before else {}
     movement = await sums(
