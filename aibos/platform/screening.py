@@ -49,7 +49,7 @@ async def refuse_nul(request: Request) -> None:
 
 
 def _in_path(request: Request) -> Iterator[Place]:
-    if NUL in request.url.path:
+    if NUL in request.scope["path"]:  # request.url would build a whole URL on every request
         yield ("path",)
 
 
