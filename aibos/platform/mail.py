@@ -53,12 +53,7 @@ class SmtpMailer:
         self._settings = settings
 
     async def send(self, mail: Mail) -> None:
-        try:
-            await asyncio.to_thread(self._send, mail)
-        except (OSError, smtplib.SMTPException) as error:
-            # Mail leaves in the background: nobody waits for it but the log.
-            logger.warning("mail_not_sent", to=mail.to, subject=mail.subject, error=repr(error))
-            return
+        await asyncio.to_thread(self._send, mail)
         logger.info("mail_sent", to=mail.to, subject=mail.subject)
 
     def _send(self, mail: Mail) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aibos.platform.db import after_commit
 from aibos.platform.mail import Mail, Mailer
 from aibos.platform.settings import Settings
+
+logger = structlog.get_logger("aibos.mail")
 
 
 class Notices:
@@ -22,11 +25,18 @@ class Notices:
         whether mail went out."""
 
         async def send_without_waiting() -> None:
-            task = asyncio.create_task(self._mailer.send(mail))
+            task = asyncio.create_task(self._send_or_log(mail))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
         after_commit(session, send_without_waiting)
+
+    async def _send_or_log(self, mail: Mail) -> None:
+        """Nobody waits for background mail but the log, so whatever stops it is logged."""
+        try:
+            await self._mailer.send(mail)
+        except Exception as error:
+            logger.warning("mail_not_sent", to=mail.to, subject=mail.subject, error=repr(error))
 
     def sign_up_attempted(self, session: AsyncSession, email: str) -> None:
         body = (
